@@ -1,0 +1,1 @@
+//! Mode S fast path. (being written)

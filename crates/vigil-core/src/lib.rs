@@ -1,0 +1,13 @@
+//! Domain types shared by every Vigil crate: identifiers, time and the injected clock,
+//! positions.
+//!
+//! **Architecture invariant:** this crate does no I/O and never reads the wall clock except
+//! through [`time::SystemClock`], which only binaries construct.
+
+pub mod geo;
+pub mod ids;
+pub mod time;
+
+pub use geo::LatLon;
+pub use ids::{IcaoAddress, ParseIcaoError, SensorId};
+pub use time::{Clock, ManualClock, SystemClock, UnixTime};
