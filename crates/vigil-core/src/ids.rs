@@ -5,7 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A 24-bit ICAO aircraft address (Mode S address), shown as six lower-case hex digits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The default, 000000, is not assigned to any aircraft.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct IcaoAddress(u32);
 
 impl IcaoAddress {
