@@ -71,6 +71,45 @@ pub fn airborne_global(even: &CprFields, odd: &CprFields, odd_is_newer: bool) ->
     Some(LatLon::new(lat, lon))
 }
 
+/// Globally unambiguous surface position from an even and an odd frame. Surface zones span
+/// 90°, so the pair leaves four candidate longitudes and two latitudes; `reference` (any
+/// position within about 45°: the receiver, or any aircraft it hears) picks the right one.
+pub fn surface_global(
+    even: &CprFields,
+    odd: &CprFields,
+    odd_is_newer: bool,
+    reference: LatLon,
+) -> Option<LatLon> {
+    let (lat_e, lon_e) = (f64::from(even.lat) / CPR_MAX, f64::from(even.lon) / CPR_MAX);
+    let (lat_o, lon_o) = (f64::from(odd.lat) / CPR_MAX, f64::from(odd.lon) / CPR_MAX);
+    let j = (59.0 * lat_e - 60.0 * lat_o + 0.5).floor();
+    let rlat_e = 90.0 / 60.0 * (modulo(j, 60.0) + lat_e);
+    let rlat_o = 90.0 / 59.0 * (modulo(j, 59.0) + lat_o);
+    // Northern solution in [0, 90); the southern one is 90° lower.
+    let pick = |lat: f64| if (lat - 90.0 - reference.lat).abs() < (lat - reference.lat).abs() { lat - 90.0 } else { lat };
+    let (rlat_e, rlat_o) = (pick(rlat_e), pick(rlat_o));
+    if nl(rlat_e) != nl(rlat_o) {
+        return None;
+    }
+    let (lat, p, c) = if odd_is_newer { (rlat_o, 1, lon_o) } else { (rlat_e, 0, lon_e) };
+    let nl_lat = nl(lat);
+    let ni = f64::from(nl_lat.saturating_sub(p).max(1));
+    let m = (lon_e * f64::from(nl_lat - 1) - lon_o * f64::from(nl_lat) + 0.5).floor();
+    let lon0 = 90.0 / ni * (modulo(m, ni) + c);
+    // Four candidates 90° apart: the one nearest the reference.
+    let lon = (0..4)
+        .map(|k| {
+            let l = lon0 + 90.0 * f64::from(k);
+            if l >= 180.0 { l - 360.0 } else { l }
+        })
+        .min_by(|a, b| {
+            let da = modulo(a - reference.lon + 180.0, 360.0) - 180.0;
+            let db = modulo(b - reference.lon + 180.0, 360.0) - 180.0;
+            da.abs().total_cmp(&db.abs())
+        })?;
+    Some(LatLon::new(lat, lon))
+}
+
 /// Locally unambiguous position of one frame against a reference within half a zone
 /// (airborne: about 180 NM; surface: about 45 NM). `None` when the result would be more
 /// than half a zone from the reference.
@@ -149,6 +188,10 @@ pub enum CprError {
 pub struct CprState {
     even: Option<(UnixTime, CprFields)>,
     odd: Option<(UnixTime, CprFields)>,
+    // Surface frames have their own slots: pairing a surface frame with an airborne one
+    // (at take-off or landing) mixes two grids and gives garbage.
+    surface_even: Option<(UnixTime, CprFields)>,
+    surface_odd: Option<(UnixTime, CprFields)>,
     last: Option<(UnixTime, LatLon)>,
 }
 
@@ -168,7 +211,7 @@ impl CprState {
         reference: Option<LatLon>,
     ) -> Result<LatLon, CprError> {
         let res = if f.surface {
-            self.decode_surface(limits, &f, reference)
+            self.decode_surface(limits, t, &f, reference)
         } else {
             self.decode_airborne(limits, t, &f)
         };
@@ -225,9 +268,16 @@ impl CprState {
     fn decode_surface(
         &mut self,
         limits: &CprLimits,
+        t: UnixTime,
         f: &CprFields,
         reference: Option<LatLon>,
     ) -> Result<LatLon, CprError> {
+        let partner = if f.odd { self.surface_even } else { self.surface_odd };
+        if f.odd {
+            self.surface_odd = Some((t, *f));
+        } else {
+            self.surface_even = Some((t, *f));
+        }
         // Surface zones are only 90° wide: the aircraft's own last fix is the best
         // reference, and a fix far from it means the reference was wrong, not a jump.
         if let Some((_, last)) = self.last {
@@ -238,7 +288,18 @@ impl CprState {
             }
         }
         let reference = reference.ok_or(CprError::NeedMore)?;
-        local(f, reference).ok_or(CprError::Inconsistent)
+        if let Some(p) = local(f, reference) {
+            return Ok(p);
+        }
+        // The reference is too far for a local decode (an automatic one, say, from an
+        // aircraft 100 km away): a recent pair still decodes with it.
+        match partner {
+            Some((tp, other)) if t.since(tp) >= 0.0 && t.since(tp) < limits.pair_max_s => {
+                let (even, odd) = if f.odd { (&other, f) } else { (f, &other) };
+                surface_global(even, odd, f.odd, reference).ok_or(CprError::Inconsistent)
+            }
+            _ => Err(CprError::NeedMore),
+        }
     }
 
     fn check_plausible(&self, limits: &CprLimits, t: UnixTime, p: LatLon) -> Result<(), CprError> {
@@ -295,6 +356,18 @@ mod tests {
             .unwrap();
         assert!((p.lat - 52.32056051997815).abs() < 1e-9);
         assert!((p.lon - 4.735735212053571).abs() < 1e-9);
+    }
+
+    #[test]
+    fn book_surface_pair() {
+        // The 1090 MHz Riddle: odd frame newer; a reference 500 km away still resolves it.
+        let even = fields("8C4841753AAB238733C8CD4020B1");
+        let odd = fields("8C4841753A8A35323FAEBDAC702D");
+        for r in [LatLon::new(51.990, 4.375), LatLon::new(48.0, 2.0)] {
+            let p = surface_global(&even, &odd, true, r).unwrap();
+            assert!((p.lat - 52.320607072215964).abs() < 1e-9, "{p:?}");
+            assert!((p.lon - 4.734734671456474).abs() < 1e-9, "{p:?}");
+        }
     }
 
     #[test]
