@@ -23,7 +23,12 @@ impl ModeSFrame {
         }
         let mut bytes = [0u8; 14];
         bytes[..data.len()].copy_from_slice(data);
-        Some(Self { bytes, len: data.len() as u8, mlat_ticks, signal })
+        Some(Self {
+            bytes,
+            len: data.len() as u8,
+            mlat_ticks,
+            signal,
+        })
     }
 
     /// The reply's bytes: 7 or 14 of them.

@@ -26,7 +26,8 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 fn compare(frame: &[u8], fast: &ModeS, rs: &Value, t: &mut Tally) {
     let hexf = hex::encode(frame);
     let mut bad = |what: &str, ours: String, theirs: String| {
-        t.mismatches.push(format!("{hexf} {what}: vigil {ours} rs1090 {theirs}"));
+        t.mismatches
+            .push(format!("{hexf} {what}: vigil {ours} rs1090 {theirs}"));
     };
     // Identity.
     if let Some(icao) = rs["icao24"].as_str() {
@@ -39,7 +40,11 @@ fn compare(frame: &[u8], fast: &ModeS, rs: &Value, t: &mut Tally) {
     // Altitude: surveillance replies and airborne position (barometric or GNSS).
     if let Some(alt) = rs.get("altitude") {
         t.fields_compared += 1;
-        let ours = if fast.tc >= 20 && fast.tc <= 22 { fast.alt_geom_ft } else { fast.alt_baro_ft };
+        let ours = if fast.tc >= 20 && fast.tc <= 22 {
+            fast.alt_geom_ft
+        } else {
+            fast.alt_baro_ft
+        };
         if ours.map(i64::from) != alt.as_i64() {
             bad("altitude", format!("{ours:?}"), alt.to_string());
         }
@@ -77,13 +82,21 @@ fn compare(frame: &[u8], fast: &ModeS, rs: &Value, t: &mut Tally) {
         if let Some(v) = rs.get("vertical_rate").and_then(Value::as_i64) {
             t.fields_compared += 1;
             if fast.vert_rate_fpm.map(i64::from) != Some(v) {
-                bad("vertical_rate", format!("{:?}", fast.vert_rate_fpm), v.to_string());
+                bad(
+                    "vertical_rate",
+                    format!("{:?}", fast.vert_rate_fpm),
+                    v.to_string(),
+                );
             }
         }
         if let Some(v) = rs.get("geo_minus_baro").and_then(Value::as_i64) {
             t.fields_compared += 1;
             if fast.geom_minus_baro_ft.map(i64::from) != Some(v) {
-                bad("geo_minus_baro", format!("{:?}", fast.geom_minus_baro_ft), v.to_string());
+                bad(
+                    "geo_minus_baro",
+                    format!("{:?}", fast.geom_minus_baro_ft),
+                    v.to_string(),
+                );
             }
         }
     }
@@ -98,7 +111,11 @@ fn compare(frame: &[u8], fast: &ModeS, rs: &Value, t: &mut Tally) {
         // rs1090 passes on the all-zero "no position" encoding; the fast path drops it.
         let zero = rs["lat_cpr"].as_i64() == Some(0) && rs["lon_cpr"].as_i64() == Some(0);
         if !ok && !zero {
-            bad("cpr", format!("{cpr:?}"), format!("{} {}", rs["lat_cpr"], rs["lon_cpr"]));
+            bad(
+                "cpr",
+                format!("{cpr:?}"),
+                format!("{} {}", rs["lat_cpr"], rs["lon_cpr"]),
+            );
         }
     }
     if extended && bds == Some("61") {
@@ -116,9 +133,15 @@ fn run(frames: impl Iterator<Item = Vec<u8>>) -> Tally {
         t.frames += 1;
         let fast = modes::decode(&f);
         // rs1090's Rust API refuses short replies padded to 14 bytes; give it the reply.
-        let len = if f.first().is_some_and(|b| b >> 3 >= 16) { 14 } else { 7 };
+        let len = if f.first().is_some_and(|b| b >> 3 >= 16) {
+            14
+        } else {
+            7
+        };
         let reply = &f[..len.min(f.len())];
-        let rs = Message::try_from(reply).ok().and_then(|m| serde_json::to_value(&m).ok());
+        let rs = Message::try_from(reply)
+            .ok()
+            .and_then(|m| serde_json::to_value(&m).ok());
         match (fast, rs) {
             (Ok(fast), Some(rs)) => {
                 t.both_decoded += 1;
@@ -126,7 +149,10 @@ fn run(frames: impl Iterator<Item = Vec<u8>>) -> Tally {
             }
             (Ok(fast), None) => {
                 // The fast path never accepts what the reference rejects.
-                t.mismatches.push(format!("{} accepted by vigil only: {fast:?}", hex::encode(&f)));
+                t.mismatches.push(format!(
+                    "{} accepted by vigil only: {fast:?}",
+                    hex::encode(&f)
+                ));
             }
             (Err(_), _) => {}
         }
@@ -144,17 +170,33 @@ fn report(name: &str, t: &Tally) {
     );
     let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
     for m in &t.mismatches {
-        *kinds.entry(m.split(':').next().unwrap_or("").split(' ').nth(1).unwrap_or("")).or_default() += 1;
+        *kinds
+            .entry(
+                m.split(':')
+                    .next()
+                    .unwrap_or("")
+                    .split(' ')
+                    .nth(1)
+                    .unwrap_or(""),
+            )
+            .or_default() += 1;
     }
     eprintln!("  by kind: {kinds:?}");
-    for m in t.mismatches.iter().filter(|m| !m.contains("groundspeed")).take(20) {
+    for m in t
+        .mismatches
+        .iter()
+        .filter(|m| !m.contains("groundspeed"))
+        .take(20)
+    {
         eprintln!("  {m}");
     }
 }
 
 #[test]
 fn fast_path_agrees_with_rs1090_on_long_flight() {
-    let Some(recs) = vigil_testdata::long_flight() else { return };
+    let Some(recs) = vigil_testdata::long_flight() else {
+        return;
+    };
     let t = run(recs.iter().map(|r| r.frame().to_vec()));
     report("long_flight", &t);
     assert_eq!(t.frames, 172_432);
@@ -164,7 +206,9 @@ fn fast_path_agrees_with_rs1090_on_long_flight() {
 
 #[test]
 fn fast_path_agrees_with_rs1090_on_full_flight() {
-    let Some(recs) = vigil_testdata::full_flight_short() else { return };
+    let Some(recs) = vigil_testdata::full_flight_short() else {
+        return;
+    };
     let t = run(recs.iter().map(|r| r.frame.clone()));
     report("full_flight_short", &t);
     assert_eq!(t.frames, 57_793);
@@ -181,13 +225,17 @@ fn fast_path_matches_recorded_decode_of_full_flight() {
     //   2.75 kt; DO-260B Table 2-13 and current rs1090 give 3.5 kt);
     // - five replies with unusual altitude or identity codes (metric M bit, Q-bit altitude
     //   the old decoder misread): accepted only where the rs1090 we run live agrees with us.
-    let Some(recs) = vigil_testdata::full_flight_short() else { return };
+    let Some(recs) = vigil_testdata::full_flight_short() else {
+        return;
+    };
     let mut t = Tally::default();
     let mut surface_speed_differences = 0;
     let mut superseded = Vec::new();
     for r in &recs {
         t.frames += 1;
-        let Ok(fast) = modes::decode(&r.frame) else { continue };
+        let Ok(fast) = modes::decode(&r.frame) else {
+            continue;
+        };
         t.both_decoded += 1;
         let mut expected = r.expected.clone();
         if expected["bds"] == "06" {
@@ -214,8 +262,12 @@ fn fast_path_matches_recorded_decode_of_full_flight() {
         }
     }
     report("full_flight_short (recorded)", &t);
-    eprintln!("  surface ground speeds that differ from the recorded (old) table: {surface_speed_differences}");
-    eprintln!("  recorded values superseded by current rs1090 (which agrees with vigil): {superseded:#?}");
+    eprintln!(
+        "  surface ground speeds that differ from the recorded (old) table: {surface_speed_differences}"
+    );
+    eprintln!(
+        "  recorded values superseded by current rs1090 (which agrees with vigil): {superseded:#?}"
+    );
     assert!(superseded.len() <= 5, "{superseded:#?}");
     assert!(t.both_decoded > 57_000, "{t:?}");
     assert!(t.mismatches.is_empty(), "{} mismatches", t.mismatches.len());
@@ -223,14 +275,18 @@ fn fast_path_matches_recorded_decode_of_full_flight() {
 
 #[test]
 fn every_recorded_position_is_reproduced() {
-    let Some(recs) = vigil_testdata::full_flight_short() else { return };
+    let Some(recs) = vigil_testdata::full_flight_short() else {
+        return;
+    };
     let reference = LatLon::new(vigil_testdata::LFPG.0, vigil_testdata::LFPG.1);
     let limits = CprLimits::default();
     let mut states: HashMap<IcaoAddress, CprState> = HashMap::new();
     let (mut expected, mut reproduced, mut extra) = (0, 0, 0);
     let mut misses = Vec::new();
     for r in &recs {
-        let want = r.expected["latitude"].as_f64().zip(r.expected["longitude"].as_f64());
+        let want = r.expected["latitude"]
+            .as_f64()
+            .zip(r.expected["longitude"].as_f64());
         let got = modes::decode(&r.frame).ok().and_then(|m| {
             let cpr = m.cpr?;
             let st = states.entry(m.icao).or_default();
@@ -248,7 +304,11 @@ fn every_recorded_position_is_reproduced() {
             }
             (Some(w), g) => {
                 expected += 1;
-                misses.push(format!("t={} {} want {w:?} got {g:?}", r.ts, hex::encode(&r.frame)));
+                misses.push(format!(
+                    "t={} {} want {w:?} got {g:?}",
+                    r.ts,
+                    hex::encode(&r.frame)
+                ));
             }
             (None, Some(_)) => extra += 1,
             (None, None) => {}
@@ -259,6 +319,10 @@ fn every_recorded_position_is_reproduced() {
         eprintln!("  {m}");
     }
     assert_eq!(expected, 8_324);
-    assert_eq!(reproduced, expected, "{} positions not reproduced", misses.len());
+    assert_eq!(
+        reproduced,
+        expected,
+        "{} positions not reproduced",
+        misses.len()
+    );
 }
-

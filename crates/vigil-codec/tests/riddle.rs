@@ -51,11 +51,14 @@ fn vigil_value(field: &str, msgs: &[&str], reference_pos: Option<LatLon>) -> Opt
         "track_deg" if m?.df == 17 => m?.track_deg.and_then(s),
         "heading_deg" if m?.df == 17 => m?.heading_deg.and_then(s),
         "tas_kt" if m?.df == 17 => m?.airspeed.filter(|a| a.tas).map(|a| a.kt.to_string()),
-        "airspeed_type" => m?.airspeed.map(|a| if a.tas { "TAS" } else { "IAS" }.to_string()),
+        "airspeed_type" => m?
+            .airspeed
+            .map(|a| if a.tas { "TAS" } else { "IAS" }.to_string()),
         "vertical_rate_fpm" => m?.vert_rate_fpm.map(|v| v.to_string()),
         "vr_source" => {
             let m = m?;
-            m.vert_rate_fpm.map(|_| if m.vert_rate_baro { "BARO" } else { "GNSS" }.to_string())
+            m.vert_rate_fpm
+                .map(|_| if m.vert_rate_baro { "BARO" } else { "GNSS" }.to_string())
         }
         "gnss_baro_diff_ft" => m?.geom_minus_baro_ft.map(|v| v.to_string()),
         "intent_change" => Some(((me() >> 47) & 1).to_string()),
@@ -117,11 +120,22 @@ fn reference_field(field: &str, rs: &Value) -> Option<String> {
         .iter()
         .filter(|(k, v)| k.starts_with("bds") && v.is_object())
         .collect();
-    let names = || registers.iter().map(|(k, _)| k.to_uppercase()).collect::<Vec<_>>().join(",");
+    let names = || {
+        registers
+            .iter()
+            .map(|(k, _)| k.to_uppercase())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     match field {
         "bds_inferred" if registers.len() == 1 => return Some(names()),
         // Among several candidates the book prefers BDS 5,0 (pyModeS's tie-break).
-        "bds_inferred" => return registers.iter().any(|(k, _)| *k == "bds50").then(|| "BDS50".into()),
+        "bds_inferred" => {
+            return registers
+                .iter()
+                .any(|(k, _)| *k == "bds50")
+                .then(|| "BDS50".into());
+        }
         "bds_candidates" => return Some(names()),
         "bds17_supported" => {
             let b = rs["bds17"].as_object()?;
@@ -134,18 +148,29 @@ fn reference_field(field: &str, rs: &Value) -> Option<String> {
             return Some(v.join(","));
         }
         "figure_of_merit" => {
-            let fom = registers.iter().find_map(|(_, r)| r["figure_of_merit"].as_str())?;
-            let n = ["Invalid", "INS", "GNSS", "DME/DME", "VOR/DME"].iter().position(|s| *s == fom)?;
+            let fom = registers
+                .iter()
+                .find_map(|(_, r)| r["figure_of_merit"].as_str())?;
+            let n = ["Invalid", "INS", "GNSS", "DME/DME", "VOR/DME"]
+                .iter()
+                .position(|s| *s == fom)?;
             return Some(n.to_string());
         }
         "target_altitude_source" => {
-            let src = registers.iter().find_map(|(_, r)| r["target_source"].as_str())?;
+            let src = registers
+                .iter()
+                .find_map(|(_, r)| r["target_source"].as_str())?;
             return Some(if src.contains("Mcu") { "MCP/FCU" } else { src }.to_string());
         }
         // rs1090 leaves out mode flags whose status bit says "not set".
         "vnav_mode" | "alt_hold_mode" | "approach_mode" => {
             let (_, r) = registers.iter().find(|(k, _)| *k == "bds40")?;
-            return Some(r.get(field).and_then(Value::as_bool).unwrap_or(false).to_string());
+            return Some(
+                r.get(field)
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+                    .to_string(),
+            );
         }
         _ => {}
     }
@@ -190,7 +215,15 @@ fn reference_field(field: &str, rs: &Value) -> Option<String> {
     registers
         .iter()
         .filter(|(k, _)| register.is_none_or(|r| *k == r))
-        .find_map(|(_, r)| text(&r[key]).or_else(|| if key == "temperature" { text(&r["static_temperature"]) } else { None }))
+        .find_map(|(_, r)| {
+            text(&r[key]).or_else(|| {
+                if key == "temperature" {
+                    text(&r["static_temperature"])
+                } else {
+                    None
+                }
+            })
+        })
 }
 
 fn matches(got: Option<&str>, expected: &str, tol: f64) -> bool {
@@ -202,7 +235,8 @@ fn matches(got: Option<&str>, expected: &str, tol: f64) -> bool {
                 (a - b).abs() <= tol.max(1e-12)
             } else {
                 g.trim().eq_ignore_ascii_case(e.trim())
-                    || g.trim_start_matches("BDS").eq_ignore_ascii_case(e.trim_start_matches("BDS"))
+                    || g.trim_start_matches("BDS")
+                        .eq_ignore_ascii_case(e.trim_start_matches("BDS"))
             }
         }
     }
@@ -210,10 +244,15 @@ fn matches(got: Option<&str>, expected: &str, tol: f64) -> bool {
 
 #[test]
 fn every_riddle_vector_decodes_to_the_book_value() {
-    let Some(p) = vigil_testdata::path("adsb/riddle_vectors.tsv") else { return };
+    let Some(p) = vigil_testdata::path("adsb/riddle_vectors.tsv") else {
+        return;
+    };
     let text = std::fs::read_to_string(p).expect("read vectors");
     let (mut total, mut failed) = (0, Vec::new());
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.starts_with("id\t")) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("id\t"))
+    {
         let c: Vec<&str> = line.split('\t').collect();
         let (id, msgs, field, expected) = (c[0], c[2], c[5], c[6]);
         let tol: f64 = c[7].parse().unwrap_or(0.0);
@@ -225,12 +264,19 @@ fn every_riddle_vector_decodes_to_the_book_value() {
         let got = vigil_value(field, &msgs, reference_pos);
         total += 1;
         if !matches(got.as_deref(), expected, tol) {
-            failed.push(format!("{id} {field}: expected {expected}, got {got:?} (rs1090 {})", reference(msgs[0])));
+            failed.push(format!(
+                "{id} {field}: expected {expected}, got {got:?} (rs1090 {})",
+                reference(msgs[0])
+            ));
         }
     }
     for f in &failed {
         eprintln!("{f}");
     }
     assert!(total >= 125, "only {total} vectors read");
-    assert!(failed.is_empty(), "{} of {total} vectors failed", failed.len());
+    assert!(
+        failed.is_empty(),
+        "{} of {total} vectors failed",
+        failed.len()
+    );
 }

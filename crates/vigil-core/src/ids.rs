@@ -41,7 +41,9 @@ impl FromStr for IcaoAddress {
         if t.len() != 6 {
             return Err(ParseIcaoError(s.to_owned()));
         }
-        u32::from_str_radix(t, 16).map(Self).map_err(|_| ParseIcaoError(s.to_owned()))
+        u32::from_str_radix(t, 16)
+            .map(Self)
+            .map_err(|_| ParseIcaoError(s.to_owned()))
     }
 }
 

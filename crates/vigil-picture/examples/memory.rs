@@ -23,7 +23,10 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let mode = args.get(1).map(String::as_str).unwrap_or("baseline");
     // Load the input before measuring nothing else: the frames are part of the baseline.
-    let mut p = Picture::new(PictureConfig { expire_after_s: 1e12, ..PictureConfig::default() });
+    let mut p = Picture::new(PictureConfig {
+        expire_after_s: 1e12,
+        ..PictureConfig::default()
+    });
     match mode {
         "long_flight" => {
             let recs = vigil_testdata::long_flight().unwrap_or_default();

@@ -154,7 +154,11 @@ impl AircraftJson {
         };
         let airspeed = a.airspeed.map(|s| s.value);
         Self {
-            hex: if a.non_icao { format!("~{}", a.icao) } else { a.icao.to_string() },
+            hex: if a.non_icao {
+                format!("~{}", a.icao)
+            } else {
+                a.icao.to_string()
+            },
             kind: a.source.readsb_name(),
             flight: a.callsign.map(|c| format!("{:<8}", c.value.as_str())),
             alt_baro,

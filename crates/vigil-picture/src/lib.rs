@@ -37,7 +37,11 @@ pub struct PictureConfig {
 
 impl Default for PictureConfig {
     fn default() -> Self {
-        Self { expire_after_s: 300.0, reference: None, max_speed_kmh: CprLimits::default().max_speed_kmh }
+        Self {
+            expire_after_s: 300.0,
+            reference: None,
+            max_speed_kmh: CprLimits::default().max_speed_kmh,
+        }
     }
 }
 
@@ -240,7 +244,10 @@ impl Aircraft {
     fn apply(&mut self, m: &ModeS, now: UnixTime) {
         set(&mut self.alt_baro_ft, m.alt_baro_ft, now);
         set(&mut self.alt_geom_ft, m.alt_geom_ft, now);
-        if let (Some(baro), Some(diff)) = (m.alt_baro_ft.or(self.alt_baro_ft.map(|a| a.value)), m.geom_minus_baro_ft) {
+        if let (Some(baro), Some(diff)) = (
+            m.alt_baro_ft.or(self.alt_baro_ft.map(|a| a.value)),
+            m.geom_minus_baro_ft,
+        ) {
             set(&mut self.alt_geom_ft, Some(baro + diff), now);
         }
         set(&mut self.on_ground, m.on_ground, now);
@@ -248,8 +255,16 @@ impl Aircraft {
         set(&mut self.track_deg, m.track_deg, now);
         set(&mut self.heading_deg, m.heading_deg, now);
         set(&mut self.airspeed, m.airspeed, now);
-        set(&mut self.vert_rate, m.vert_rate_fpm.map(|v| (v, m.vert_rate_baro)), now);
-        set(&mut self.callsign, m.callsign.filter(Callsign::is_valid), now);
+        set(
+            &mut self.vert_rate,
+            m.vert_rate_fpm.map(|v| (v, m.vert_rate_baro)),
+            now,
+        );
+        set(
+            &mut self.callsign,
+            m.callsign.filter(Callsign::is_valid),
+            now,
+        );
         set(&mut self.squawk, m.squawk, now);
         set(&mut self.emergency, m.emergency, now);
         set(&mut self.category, m.category, now);
@@ -278,8 +293,15 @@ pub struct Picture {
 impl Picture {
     /// An empty picture.
     pub fn new(config: PictureConfig) -> Self {
-        let limits = CprLimits { max_speed_kmh: config.max_speed_kmh, ..CprLimits::default() };
-        Self { config, limits, ..Self::default() }
+        let limits = CprLimits {
+            max_speed_kmh: config.max_speed_kmh,
+            ..CprLimits::default()
+        };
+        Self {
+            config,
+            limits,
+            ..Self::default()
+        }
     }
 
     /// Names the sensors for the JSON outputs (index = [`SensorId`]).
@@ -372,7 +394,14 @@ impl Picture {
             .entry(key(icao, false))
             .or_insert_with(|| Aircraft::new(icao, false, now, SourceKind::Sbs));
         ac.heard(now, sensor, None);
-        set(&mut ac.callsign, s.callsign.as_deref().map(Callsign::from_text).filter(Callsign::is_valid), now);
+        set(
+            &mut ac.callsign,
+            s.callsign
+                .as_deref()
+                .map(Callsign::from_text)
+                .filter(Callsign::is_valid),
+            now,
+        );
         set(&mut ac.alt_baro_ft, s.altitude_ft, now);
         set(&mut ac.gs_kt, s.ground_speed_kt, now);
         set(&mut ac.track_deg, s.track_deg, now);
@@ -382,7 +411,11 @@ impl Picture {
                 ac.position = Some(Timed { value: p, at: now });
             }
         }
-        set(&mut ac.vert_rate, s.vertical_rate_fpm.map(|v| (v, true)), now);
+        set(
+            &mut ac.vert_rate,
+            s.vertical_rate_fpm.map(|v| (v, true)),
+            now,
+        );
         set(&mut ac.squawk, s.squawk.map(octal_to_nibbles), now);
         set(&mut ac.on_ground, s.on_ground, now);
         Ingested::Updated(icao)
@@ -416,7 +449,9 @@ impl Picture {
 
     /// One aircraft by ICAO address (ICAO address space).
     pub fn get(&self, icao: IcaoAddress) -> Option<&Aircraft> {
-        self.aircraft.get(&key(icao, false)).or_else(|| self.aircraft.get(&key(icao, true)))
+        self.aircraft
+            .get(&key(icao, false))
+            .or_else(|| self.aircraft.get(&key(icao, true)))
     }
 
     /// All aircraft, in no particular order.
@@ -443,10 +478,17 @@ impl Picture {
     /// The whole picture as readsb / dump1090-fa `aircraft.json`, aircraft sorted by address
     /// so equal pictures serialise to equal bytes.
     pub fn snapshot(&self, now: UnixTime) -> PictureJson {
-        let mut aircraft: Vec<AircraftJson> =
-            self.aircraft.values().map(|a| AircraftJson::new(a, now, &self.sensor_names)).collect();
+        let mut aircraft: Vec<AircraftJson> = self
+            .aircraft
+            .values()
+            .map(|a| AircraftJson::new(a, now, &self.sensor_names))
+            .collect();
         aircraft.sort_by(|a, b| a.hex.cmp(&b.hex));
-        PictureJson { now: now.secs(), messages: self.stats.received, aircraft }
+        PictureJson {
+            now: now.secs(),
+            messages: self.stats.received,
+            aircraft,
+        }
     }
 
     /// [`Picture::snapshot`] as a `serde_json::Value`.

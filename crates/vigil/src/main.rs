@@ -1,1 +1,353 @@
-fn main() {}
+//! `vigil`: the centre's service and its command-line tools. Glue only: configuration,
+//! wiring of feeds, pipeline and HTTP, and the CLI.
+
+mod config;
+mod decode;
+mod http;
+mod pipeline;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use tokio::time::Duration;
+use tokio_util::sync::CancellationToken;
+use vigil_core::{Clock, LatLon, SystemClock};
+use vigil_feed::{FileFormat, TimeBase};
+use vigil_picture::Picture;
+
+/// Vigil: a shared air picture for cooperating coordination centres.
+///
+/// Decodes real Mode S / ADS-B receiver feeds (Beast, AVR, SBS, and recordings), fuses them
+/// into a live air picture and serves it over HTTP in the readsb / tar1090 format.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, propagate_version = true)]
+#[command(after_help = "Examples:\n  \
+    vigil run                              replay the demo recording, serve http://127.0.0.1:8080/data/aircraft.json\n  \
+    vigil run --config config/vigil.example.toml\n  \
+    vigil check-config config/vigil.example.toml\n  \
+    vigil decode ../shared/data/adsb/long_flight.csv | head\n\n\
+    Logs go to stderr; RUST_LOG sets the level (e.g. RUST_LOG=vigil=debug).")]
+struct Cli {
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "VIGIL_LOG_FORMAT")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the centre: read the feeds, build the air picture, serve it over HTTP.
+    ///
+    /// Without --config, replays the demo recording ../shared/data/adsb/long_flight.csv
+    /// (the built-in config/replay.toml) and serves it at http://127.0.0.1:8080. Stops
+    /// cleanly on Ctrl-C or SIGTERM.
+    Run {
+        /// Configuration file (TOML); see config/vigil.example.toml.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+    /// Decode a capture or recording: one JSON line per message on stdout, like decode1090.
+    ///
+    /// Each line has the timestamp (for recordings), the frame in hex, rs1090's decoded
+    /// fields, and latitude/longitude where the air picture resolved a position. A summary
+    /// (messages, undecodable, bad lines) goes to stderr.
+    Decode {
+        /// The file: Beast binary, AVR or SBS text, `unix_ts,hex` CSV, or JSON lines.
+        file: PathBuf,
+        /// The file's format; `auto` guesses from the name, then the first bytes.
+        #[arg(long, value_enum, default_value_t = DecodeFormat::Auto)]
+        format: DecodeFormat,
+        /// Reference position LAT,LON (decimal degrees) for surface positions.
+        #[arg(long, value_name = "LAT,LON", value_parser = parse_latlon, allow_hyphen_values = true)]
+        reference: Option<LatLon>,
+    },
+    /// Parse and validate a configuration file, and print what it sets up.
+    CheckConfig {
+        /// The configuration file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum DecodeFormat {
+    /// Guess from the extension, then from the content.
+    Auto,
+    /// Beast binary (dump1090 / readsb port 30005, `.bin`).
+    Beast,
+    /// AVR raw hex lines (port 30002).
+    Avr,
+    /// SBS BaseStation lines (port 30003).
+    Sbs,
+    /// `unix_ts,hex` lines.
+    Csv,
+    /// JSON lines with `timestamp` and `frame`.
+    Jsonl,
+}
+
+impl From<DecodeFormat> for FileFormat {
+    fn from(f: DecodeFormat) -> Self {
+        match f {
+            DecodeFormat::Auto => FileFormat::Auto,
+            DecodeFormat::Beast => FileFormat::Beast,
+            DecodeFormat::Avr => FileFormat::Avr,
+            DecodeFormat::Sbs => FileFormat::Sbs,
+            DecodeFormat::Csv => FileFormat::Csv,
+            DecodeFormat::Jsonl => FileFormat::Jsonl,
+        }
+    }
+}
+
+fn parse_latlon(s: &str) -> Result<LatLon, String> {
+    let (lat, lon) = s
+        .split_once(',')
+        .ok_or("expected LAT,LON, e.g. 49.0097,2.5479")?;
+    let p = LatLon::new(
+        lat.trim()
+            .parse()
+            .map_err(|e| format!("latitude {lat:?}: {e}"))?,
+        lon.trim()
+            .parse()
+            .map_err(|e| format!("longitude {lon:?}: {e}"))?,
+    );
+    if !p.is_valid() {
+        return Err(format!(
+            "{s} is not a position (lat -90..90, lon -180..180)"
+        ));
+    }
+    Ok(p)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = match cli.command {
+        Command::Run { .. } => "info",
+        _ => "warn",
+    };
+    init_logging(cli.log_format, default_level);
+    let result = match cli.command {
+        Command::Run { config } => run(config),
+        Command::Decode {
+            file,
+            format,
+            reference,
+        } => decode_cmd(&file, format.into(), reference),
+        Command::CheckConfig { file } => check_config(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat, default_level: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+fn check_config(file: &std::path::Path) -> Result<()> {
+    let loaded = config::load(file)?;
+    let warnings = config::validate(&loaded.config)?;
+    print!("{}", config::summary(&loaded));
+    for w in warnings {
+        println!("warning: {w}");
+    }
+    // Files are looked at too, but a missing file is only a warning here: the configuration
+    // may be checked on another machine than the one that runs it.
+    let mut prepared = Vec::new();
+    for (i, feed) in loaded.config.feeds.iter().enumerate() {
+        let id = vigil_core::SensorId(u16::try_from(i).unwrap_or(u16::MAX));
+        match vigil_feed::prepare_one(id, feed, &loaded.base_dir) {
+            Ok(p) => prepared.push(p),
+            Err(e) => println!("warning: {e}"),
+        }
+    }
+    if prepared.len() == loaded.config.feeds.len() {
+        config::time_base(&prepared)?;
+    }
+    println!("ok");
+    Ok(())
+}
+
+fn decode_cmd(file: &std::path::Path, format: FileFormat, reference: Option<LatLon>) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let summary = match decode::run(file, format, reference, &mut out) {
+        Ok(s) => s,
+        // `vigil decode … | head`: the reader has gone; that is not an error.
+        Err(e) if is_broken_pipe(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let f = summary.framing;
+    eprintln!(
+        "decoded {} messages from {} ({} items framed, {} undecodable by rs1090, {} positions from the picture); \
+         bad lines/records: {} malformed, {} unknown type, {} truncated, {} bad escapes, {} bytes skipped",
+        summary.written,
+        file.display(),
+        summary.items,
+        summary.undecodable,
+        summary.positions,
+        f.malformed,
+        f.unknown_type,
+        f.truncated,
+        f.bad_escape,
+        f.skipped_bytes
+    );
+    if summary.items == 0 && f.errors() + f.skipped_bytes > 0 {
+        anyhow::bail!(
+            "nothing could be framed from {} read as {}: is the format right? (--format beast, \
+             avr, sbs, csv or jsonl)",
+            file.display(),
+            summary.format
+        );
+    }
+    Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn run(config_path: Option<PathBuf>) -> Result<()> {
+    let loaded = match &config_path {
+        Some(p) => config::load(p)?,
+        None => config::embedded_default()?,
+    };
+    for w in config::validate(&loaded.config)? {
+        tracing::warn!("{w}");
+    }
+    let prepared = vigil_feed::prepare(&loaded.config.feeds, &loaded.base_dir)
+        .with_context(|| format!("in {}", loaded.origin))?;
+    let time_base = config::time_base(&prepared)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("vigil")
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(loaded, prepared, time_base))
+}
+
+async fn serve(
+    loaded: config::Loaded,
+    prepared: Vec<vigil_feed::PreparedFeed>,
+    time_base: TimeBase,
+) -> Result<()> {
+    let cfg = loaded.config;
+    let shutdown = CancellationToken::new();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    let listener = tokio::net::TcpListener::bind(cfg.http.listen).await.with_context(|| {
+        format!(
+            "cannot listen on {} (is another vigil running? set [http] listen to another address, \
+             or port 0 for any free port)",
+            cfg.http.listen
+        )
+    })?;
+    let addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+
+    let (tx, rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
+    let feeds = vigil_feed::Feeds::spawn(prepared, tx, clock.clone(), shutdown.clone());
+    let mut picture = Picture::new(cfg.picture.picture_config());
+    // The picture's JSON names each aircraft's sensors; the index is the SensorId.
+    picture.set_sensor_names(cfg.feeds.iter().map(|f| f.name().to_owned()).collect());
+    let shared = Arc::new(pipeline::Shared::new(
+        picture,
+        feeds.sensors().to_vec(),
+        clock,
+        time_base,
+        cfg.centre.name.clone(),
+        (cfg.http.stream_flush_s * 1000.0).round() as u64,
+        cfg.http.max_stream_clients,
+        shutdown.clone(),
+    ));
+    let settings = pipeline::Settings {
+        expire_interval_s: cfg.pipeline.expire_interval_s,
+        flush: Duration::from_secs_f64(cfg.http.stream_flush_s),
+        heartbeat: Duration::from_secs_f64(cfg.http.stream_heartbeat_s),
+        status: (cfg.pipeline.status_interval_s > 0.0)
+            .then(|| Duration::from_secs_f64(cfg.pipeline.status_interval_s)),
+    };
+    let pipeline = tokio::spawn(pipeline::run(shared.clone(), rx, settings));
+    tokio::spawn(signals(shutdown.clone()));
+
+    tracing::info!(
+        centre = %cfg.centre.name,
+        config = %loaded.origin,
+        feeds = feeds.sensors().len(),
+        time = if time_base == TimeBase::Recorded { "recorded" } else { "clock" },
+        "vigil started"
+    );
+    // The first line on stdout is the URL: scripts and tests read it (port 0 picks one).
+    println!(
+        "vigil: centre {:?} serving the air picture at http://{addr}/data/aircraft.json",
+        cfg.centre.name
+    );
+    let _ = std::io::stdout().flush();
+
+    let server_shutdown = shutdown.clone();
+    let server = axum::serve(listener, http::router(shared))
+        .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
+    let served = server.await;
+    // Whatever ended the server (signal or error), everything else stops with it.
+    shutdown.cancel();
+    if pipeline.await.is_err() {
+        tracing::error!("pipeline task ended abnormally");
+    }
+    feeds.join().await;
+    tracing::info!("vigil stopped");
+    served.context("HTTP server failed")
+}
+
+/// Ctrl-C or SIGTERM: the one shutdown path.
+async fn signals(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM; only Ctrl-C stops vigil");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = shutdown.cancelled() => return,
+        r = tokio::signal::ctrl_c() => if let Err(e) = r {
+            tracing::warn!(error = %e, "cannot watch Ctrl-C");
+            std::future::pending::<()>().await;
+        },
+        _ = term => {}
+    }
+    tracing::info!("shutdown requested; stopping feeds, pipeline and HTTP server");
+    shutdown.cancel();
+}

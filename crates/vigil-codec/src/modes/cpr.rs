@@ -60,7 +60,11 @@ pub fn airborne_global(even: &CprFields, odd: &CprFields, odd_is_newer: bool) ->
     if nl(rlat_e) != nl(rlat_o) {
         return None;
     }
-    let (lat, p, c) = if odd_is_newer { (rlat_o, 1, lon_o) } else { (rlat_e, 0, lon_e) };
+    let (lat, p, c) = if odd_is_newer {
+        (rlat_o, 1, lon_o)
+    } else {
+        (rlat_e, 0, lon_e)
+    };
     let nl_lat = nl(lat);
     let ni = f64::from(nl_lat.saturating_sub(p).max(1));
     let m = (lon_e * f64::from(nl_lat - 1) - lon_o * f64::from(nl_lat) + 0.5).floor();
@@ -86,12 +90,22 @@ pub fn surface_global(
     let rlat_e = 90.0 / 60.0 * (modulo(j, 60.0) + lat_e);
     let rlat_o = 90.0 / 59.0 * (modulo(j, 59.0) + lat_o);
     // Northern solution in [0, 90); the southern one is 90° lower.
-    let pick = |lat: f64| if (lat - 90.0 - reference.lat).abs() < (lat - reference.lat).abs() { lat - 90.0 } else { lat };
+    let pick = |lat: f64| {
+        if (lat - 90.0 - reference.lat).abs() < (lat - reference.lat).abs() {
+            lat - 90.0
+        } else {
+            lat
+        }
+    };
     let (rlat_e, rlat_o) = (pick(rlat_e), pick(rlat_o));
     if nl(rlat_e) != nl(rlat_o) {
         return None;
     }
-    let (lat, p, c) = if odd_is_newer { (rlat_o, 1, lon_o) } else { (rlat_e, 0, lon_e) };
+    let (lat, p, c) = if odd_is_newer {
+        (rlat_o, 1, lon_o)
+    } else {
+        (rlat_e, 0, lon_e)
+    };
     let nl_lat = nl(lat);
     let ni = f64::from(nl_lat.saturating_sub(p).max(1));
     let m = (lon_e * f64::from(nl_lat - 1) - lon_o * f64::from(nl_lat) + 0.5).floor();
@@ -122,7 +136,11 @@ pub fn local(f: &CprFields, reference: LatLon) -> Option<LatLon> {
     if !(-90.0..=90.0).contains(&lat) || (lat - reference.lat).abs() > d_lat / 2.0 {
         return None;
     }
-    let ni = if f.odd { nl(lat).saturating_sub(1) } else { nl(lat) };
+    let ni = if f.odd {
+        nl(lat).saturating_sub(1)
+    } else {
+        nl(lat)
+    };
     let d_lon = if ni > 0 { span / f64::from(ni) } else { span };
     let m = (0.5 + reference.lon / d_lon - cpr_lon).floor();
     let lon = d_lon * (m + cpr_lon);
@@ -272,7 +290,11 @@ impl CprState {
         f: &CprFields,
         reference: Option<LatLon>,
     ) -> Result<LatLon, CprError> {
-        let partner = if f.odd { self.surface_even } else { self.surface_odd };
+        let partner = if f.odd {
+            self.surface_even
+        } else {
+            self.surface_odd
+        };
         if f.odd {
             self.surface_odd = Some((t, *f));
         } else {
@@ -303,7 +325,9 @@ impl CprState {
     }
 
     fn check_plausible(&self, limits: &CprLimits, t: UnixTime, p: LatLon) -> Result<(), CprError> {
-        let Some((tl, last)) = self.last else { return Ok(()) };
+        let Some((tl, last)) = self.last else {
+            return Ok(());
+        };
         let dt = t.since(tl).abs();
         let km = p.distance_m(&last) / 1000.0;
         // 0.1 km covers the CPR quantisation (about 5 m airborne) and receiver rounding.
@@ -349,11 +373,18 @@ mod tests {
 
     #[test]
     fn book_local_airborne_and_surface() {
-        let p = local(&fields("8D40621D58C382D690C8AC2863A7"), LatLon::new(52.258, 3.918)).unwrap();
+        let p = local(
+            &fields("8D40621D58C382D690C8AC2863A7"),
+            LatLon::new(52.258, 3.918),
+        )
+        .unwrap();
         assert!((p.lat - 52.2572021484375).abs() < 1e-9);
         assert!((p.lon - 3.91937255859375).abs() < 1e-9);
-        let p = local(&fields("8C4841753A9A153237AEF0F275BE"), LatLon::new(52.320607, 4.734735))
-            .unwrap();
+        let p = local(
+            &fields("8C4841753A9A153237AEF0F275BE"),
+            LatLon::new(52.320607, 4.734735),
+        )
+        .unwrap();
         assert!((p.lat - 52.32056051997815).abs() < 1e-9);
         assert!((p.lon - 4.735735212053571).abs() < 1e-9);
     }
@@ -376,7 +407,10 @@ mod tests {
         let mut s = CprState::default();
         let odd = fields("8D40621D58C386435CC412692AD6");
         let even = fields("8D40621D58C382D690C8AC2863A7");
-        assert_eq!(s.decode(&lim, UnixTime(1457996400.0), odd, None), Err(CprError::NeedMore));
+        assert_eq!(
+            s.decode(&lim, UnixTime(1457996400.0), odd, None),
+            Err(CprError::NeedMore)
+        );
         let p = s.decode(&lim, UnixTime(1457996402.0), even, None).unwrap();
         assert!((p.lat - 52.2572021484375).abs() < 1e-9);
         // A single frame much later still decodes locally against the last fix.
@@ -394,6 +428,9 @@ mod tests {
         let odd = fields("8D40621D58C386435CC412692AD6");
         let even = fields("8D40621D58C382D690C8AC2863A7");
         let _ = s.decode(&lim, UnixTime(101.0), odd, None);
-        assert_eq!(s.decode(&lim, UnixTime(102.0), even, None), Err(CprError::Implausible));
+        assert_eq!(
+            s.decode(&lim, UnixTime(102.0), even, None),
+            Err(CprError::Implausible)
+        );
     }
 }

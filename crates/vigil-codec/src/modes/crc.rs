@@ -11,7 +11,11 @@ const TABLE: [u32; 256] = {
         let mut c = (i as u32) << 16;
         let mut k = 0;
         while k < 8 {
-            c = if c & 0x80_0000 != 0 { (c << 1) ^ POLY } else { c << 1 };
+            c = if c & 0x80_0000 != 0 {
+                (c << 1) ^ POLY
+            } else {
+                c << 1
+            };
             k += 1;
         }
         t[i] = c & 0x00FF_FFFF;
@@ -39,7 +43,8 @@ pub fn remainder(frame: &[u8]) -> u32 {
     if n < 4 {
         return u32::MAX;
     }
-    let tx = (u32::from(frame[n - 3]) << 16) | (u32::from(frame[n - 2]) << 8) | u32::from(frame[n - 1]);
+    let tx =
+        (u32::from(frame[n - 3]) << 16) | (u32::from(frame[n - 2]) << 8) | u32::from(frame[n - 1]);
     parity(&frame[..n - 3]) ^ tx
 }
 
@@ -58,7 +63,10 @@ mod tests {
         check("8D406B902015A678D4D220AA4BDA", 0);
         check("8D4CA251204994B1C36E60A5343D", 16);
         check("5D484FDEA248F5", 22);
-        assert_eq!(parity(&hex::decode("8D406B902015A678D4D220").unwrap()), 0xAA4BDA);
+        assert_eq!(
+            parity(&hex::decode("8D406B902015A678D4D220").unwrap()),
+            0xAA4BDA
+        );
         // DF20: remainder is the address 3C6DD0.
         check("A0001838CA380031440000F24177", 0x3C6DD0);
     }

@@ -80,7 +80,10 @@ impl Callsign {
     /// Whether every character is a valid letter, digit or space and at least one is not a
     /// space.
     pub fn is_valid(&self) -> bool {
-        self.len > 0 && self.bytes[..usize::from(self.len)].iter().all(|&b| b != b'#')
+        self.len > 0
+            && self.bytes[..usize::from(self.len)]
+                .iter()
+                .all(|&b| b != b'#')
     }
 }
 
@@ -244,11 +247,17 @@ pub fn decode(frame: &[u8]) -> Result<ModeS, DecodeError> {
     // The downlink format fixes the length. Some recorders (OpenSky among them) store
     // short replies in 14-byte slots; the bytes past the reply are not part of it.
     if frame.len() != want && frame.len() != 14 {
-        return Err(DecodeError::BadLength { df, len: frame.len() });
+        return Err(DecodeError::BadLength {
+            df,
+            len: frame.len(),
+        });
     }
     let frame = &frame[..want];
     let rem = crc::remainder(frame);
-    let mut m = ModeS { df, ..ModeS::default() };
+    let mut m = ModeS {
+        df,
+        ..ModeS::default()
+    };
     match df {
         0 | 16 => {
             m.icao = IcaoAddress::new(rem);
@@ -329,7 +338,9 @@ fn address_field(frame: &[u8]) -> u32 {
 /// The 56-bit ME / MB field (bytes 4..11) in the low bits of a u64.
 #[inline]
 fn me_field(frame: &[u8]) -> u64 {
-    frame[4..11].iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    frame[4..11]
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
 }
 
 /// Flight status (DF4/5/20/21) to ground state.
@@ -494,7 +505,10 @@ fn velocity(m: &mut ModeS, me: u64) {
             let raw = ((me >> 21) & 0x3FF) as u16;
             if raw != 0 {
                 let kt = (f64::from(raw - 1) * scale) as u16;
-                m.airspeed = Some(Airspeed { kt, tas: (me >> 31) & 1 == 1 });
+                m.airspeed = Some(Airspeed {
+                    kt,
+                    tas: (me >> 31) & 1 == 1,
+                });
             }
         }
         _ => return,

@@ -20,7 +20,15 @@ fn identification() {
 fn airborne_position_altitude() {
     let m = dec("8D40621D58C382D690C8AC2863A7");
     assert_eq!(m.alt_baro_ft, Some(38000));
-    assert_eq!(m.cpr, Some(CprFields { odd: false, lat: 93000, lon: 51372, surface: false }));
+    assert_eq!(
+        m.cpr,
+        Some(CprFields {
+            odd: false,
+            lat: 93000,
+            lon: 51372,
+            surface: false
+        })
+    );
 }
 
 #[test]
@@ -72,8 +80,14 @@ fn comm_b_identification() {
 #[test]
 fn bad_crc_and_lengths_are_errors() {
     let bad = hex::decode("8D4CA251204994B1C36E60A5343D").unwrap();
-    assert!(matches!(decode(&bad), Err(DecodeError::BadCrc { df: 17, .. })));
-    assert!(matches!(decode(&[0x8D, 0, 0]), Err(DecodeError::BadLength { .. })));
+    assert!(matches!(
+        decode(&bad),
+        Err(DecodeError::BadCrc { df: 17, .. })
+    ));
+    assert!(matches!(
+        decode(&[0x8D, 0, 0]),
+        Err(DecodeError::BadLength { .. })
+    ));
     assert!(matches!(decode(&[]), Err(DecodeError::BadLength { .. })));
 }
 

@@ -1,0 +1,499 @@
+//! The service configuration: one TOML file, strict (unknown keys are errors), every section
+//! optional except the feeds.
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use vigil_core::LatLon;
+use vigil_feed::{FeedConfig, PreparedFeed, TimeBase};
+use vigil_picture::PictureConfig;
+
+/// The default replay configuration, built into the binary so that `vigil run` works on a
+/// fresh clone beside `../shared/data`.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../../config/replay.toml");
+
+/// Where relative paths in the embedded default are taken from: the `config/` folder of the
+/// source tree this binary was built from (where `replay.toml` lives).
+const EMBEDDED_BASE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config");
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who this centre is.
+    #[serde(default)]
+    pub centre: CentreConfig,
+    /// The HTTP API.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// The air picture.
+    #[serde(default)]
+    pub picture: PictureSection,
+    /// The pipeline between feeds and picture.
+    #[serde(default)]
+    pub pipeline: PipelineConfig,
+    /// The sensors: one `[[feed]]` table each.
+    #[serde(default, rename = "feed")]
+    pub feeds: Vec<FeedConfig>,
+}
+
+/// `[centre]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CentreConfig {
+    /// The centre's name, shown in logs and `receiver.json`.
+    pub name: String,
+}
+
+impl Default for CentreConfig {
+    fn default() -> Self {
+        Self {
+            name: "vigil".into(),
+        }
+    }
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address to listen on; port 0 picks a free port (printed at start).
+    pub listen: SocketAddr,
+    /// How often `/data/stream` sends the aircraft that changed, coalesced, in seconds.
+    pub stream_flush_s: f64,
+    /// A `heartbeat` line on `/data/stream` after this many seconds without other lines.
+    pub stream_heartbeat_s: f64,
+    /// At most this many `/data/stream` clients at once; more get 503.
+    pub max_stream_clients: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            stream_flush_s: 1.0,
+            stream_heartbeat_s: 15.0,
+            max_stream_clients: 64,
+        }
+    }
+}
+
+/// `[picture]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PictureSection {
+    /// Drop an aircraft not heard for this many seconds.
+    pub expire_after_s: f64,
+    /// The receiver's or airfield's position, for surface positions and first fixes.
+    pub reference: Option<Reference>,
+    /// Highest ground speed a new position may imply from the last one, in km/h; faster
+    /// jumps are rejected as CPR decoding errors.
+    pub max_speed_kmh: f64,
+}
+
+impl Default for PictureSection {
+    fn default() -> Self {
+        let d = PictureConfig::default();
+        Self {
+            expire_after_s: d.expire_after_s,
+            reference: None,
+            max_speed_kmh: d.max_speed_kmh,
+        }
+    }
+}
+
+impl PictureSection {
+    /// The picture's own configuration.
+    // Every field is set today; the update keeps this compiling when the picture adds one.
+    #[allow(clippy::needless_update)]
+    pub fn picture_config(&self) -> PictureConfig {
+        PictureConfig {
+            expire_after_s: self.expire_after_s,
+            reference: self.reference.map(|r| LatLon::new(r.lat, r.lon)),
+            max_speed_kmh: self.max_speed_kmh,
+            // Fields the picture adds later keep their defaults until exposed here.
+            ..PictureConfig::default()
+        }
+    }
+}
+
+/// A position in decimal degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    /// Latitude, degrees north.
+    pub lat: f64,
+    /// Longitude, degrees east.
+    pub lon: f64,
+}
+
+/// `[pipeline]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Batches (one per chunk read, up to a few thousand frames) the feed channel holds before
+    /// feeds wait for the picture to catch up.
+    pub channel_capacity: usize,
+    /// How often aircraft are checked for expiry, in (picture-time) seconds.
+    pub expire_interval_s: f64,
+    /// How often a status line (frames/s, aircraft) is logged, in seconds; 0 turns it off.
+    pub status_interval_s: f64,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            channel_capacity: 64,
+            expire_interval_s: 1.0,
+            status_interval_s: 10.0,
+        }
+    }
+}
+
+/// Where the configuration came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// A file given on the command line.
+    File(PathBuf),
+    /// The built-in replay default.
+    Embedded,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::File(p) => write!(f, "{}", p.display()),
+            Origin::Embedded => f.write_str("built-in default (config/replay.toml)"),
+        }
+    }
+}
+
+/// A parsed configuration and where its relative paths start.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The configuration.
+    pub config: Config,
+    /// Where it came from.
+    pub origin: Origin,
+    /// Relative feed paths are taken from here: the configuration file's directory.
+    pub base_dir: PathBuf,
+}
+
+/// Parses TOML text; errors name the source and, from the TOML parser, the line and column.
+pub fn parse(text: &str, origin: &Origin) -> Result<Config> {
+    toml::from_str(text).map_err(|e| anyhow::anyhow!("invalid configuration in {origin}:\n{e}"))
+}
+
+/// Reads and parses a configuration file.
+pub fn load(path: &Path) -> Result<Loaded> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+    let origin = Origin::File(path.to_owned());
+    let config = parse(&text, &origin)?;
+    let base_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    Ok(Loaded {
+        config,
+        origin,
+        base_dir,
+    })
+}
+
+/// The built-in replay of `../shared/data/adsb/long_flight.csv`, looked for beside the
+/// source tree, under `$VIGIL_SHARED_DATA`, and beside the working directory.
+pub fn embedded_default() -> Result<Loaded> {
+    let origin = Origin::Embedded;
+    let mut config = parse(EMBEDDED_DEFAULT, &origin)?;
+    let base_dir = PathBuf::from(EMBEDDED_BASE_DIR);
+    for feed in &mut config.feeds {
+        let FeedConfig::File(f) = feed else { continue };
+        if f.resolved_path(&base_dir).is_file() {
+            continue;
+        }
+        let Some(file_name) = f.path.file_name() else {
+            continue;
+        };
+        let mut candidates = Vec::new();
+        if let Some(dir) = std::env::var_os("VIGIL_SHARED_DATA") {
+            candidates.push(PathBuf::from(dir).join("adsb").join(file_name));
+        }
+        candidates.push(Path::new("../shared/data/adsb").join(file_name));
+        match candidates.into_iter().find(|c| c.is_file()) {
+            Some(found) => f.path = std::path::absolute(&found).unwrap_or(found),
+            None => bail!(
+                "no --config given, and the demo recording {} is not there (nor under \
+                 $VIGIL_SHARED_DATA/adsb or ../shared/data/adsb).\n\n\
+                 To watch a real receiver, write a configuration with a [[feed]] for it, e.g.\n\n  \
+                 [[feed]]\n  type = \"tcp\"\n  name = \"my-receiver\"\n  \
+                 address = \"127.0.0.1:30005\"   # readsb / dump1090 Beast output (AVR: 30002, SBS: 30003)\n  \
+                 format = \"beast\"\n\n\
+                 and run `vigil run --config my.toml` (config/vigil.example.toml shows every option).\n\
+                 To replay the demo recording, set VIGIL_SHARED_DATA to the folder that holds adsb/{}.",
+                f.resolved_path(&base_dir).display(),
+                Path::new(file_name).display()
+            ),
+        }
+    }
+    Ok(Loaded {
+        config,
+        origin,
+        base_dir,
+    })
+}
+
+/// Checks values the types cannot; returns warnings worth showing.
+pub fn validate(config: &Config) -> Result<Vec<String>> {
+    let mut warnings = Vec::new();
+    if config.feeds.is_empty() {
+        bail!(
+            "no [[feed]] configured: add one (a receiver over tcp, or a file to replay); \
+             config/vigil.example.toml shows both"
+        );
+    }
+    vigil_feed::validate_all(&config.feeds)?;
+    let positive = |name: &str, v: f64| -> Result<()> {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("`{name}` must be a positive number of seconds, got {v}");
+        }
+        Ok(())
+    };
+    positive("picture.expire_after_s", config.picture.expire_after_s)?;
+    if !(config.picture.max_speed_kmh.is_finite() && config.picture.max_speed_kmh > 0.0) {
+        bail!(
+            "`picture.max_speed_kmh` must be a positive speed, got {}",
+            config.picture.max_speed_kmh
+        );
+    }
+    positive("http.stream_flush_s", config.http.stream_flush_s)?;
+    positive("http.stream_heartbeat_s", config.http.stream_heartbeat_s)?;
+    positive(
+        "pipeline.expire_interval_s",
+        config.pipeline.expire_interval_s,
+    )?;
+    let status = config.pipeline.status_interval_s;
+    if !(status.is_finite() && status >= 0.0) {
+        bail!(
+            "`pipeline.status_interval_s` must be 0 (off) or a positive number of seconds, got {status}"
+        );
+    }
+    if config.pipeline.channel_capacity == 0 {
+        bail!("`pipeline.channel_capacity` must be at least 1");
+    }
+    if config.http.max_stream_clients == 0 {
+        bail!("`http.max_stream_clients` must be at least 1");
+    }
+    if let Some(r) = config
+        .picture
+        .reference
+        .filter(|r| !LatLon::new(r.lat, r.lon).is_valid())
+    {
+        bail!(
+            "`picture.reference` must be lat in -90..=90 and lon in -180..=180, got {}, {}",
+            r.lat,
+            r.lon
+        );
+    }
+    if config.centre.name.trim().is_empty() {
+        bail!("`centre.name` must not be empty");
+    }
+    if !config.http.listen.ip().is_loopback() {
+        warnings.push(format!(
+            "http.listen = {} is reachable from other machines; the API has no authentication yet",
+            config.http.listen
+        ));
+    }
+    Ok(warnings)
+}
+
+/// Whether the picture runs on recorded time (all feeds are recordings replayed on their
+/// own time) or on the clock (all feeds are stamped on receipt). A mix would put two time
+/// bases in one picture, so it is refused.
+pub fn time_base(feeds: &[PreparedFeed]) -> Result<TimeBase> {
+    let recorded: Vec<&str> = feeds
+        .iter()
+        .filter(|f| f.time_base() == TimeBase::Recorded)
+        .map(|f| f.config.name())
+        .collect();
+    if recorded.is_empty() {
+        return Ok(TimeBase::Receipt);
+    }
+    if recorded.len() != feeds.len() {
+        bail!(
+            "feeds {recorded:?} replay on their recorded time, the others run on the clock: one \
+             picture cannot have both. Set `timestamps = \"receipt\"` (with `speed = 1.0` for real \
+             pace) on those replays to mix them with live feeds"
+        );
+    }
+    Ok(TimeBase::Recorded)
+}
+
+/// A human summary of a configuration.
+pub fn summary(loaded: &Loaded) -> String {
+    use std::fmt::Write;
+    let c = &loaded.config;
+    let mut s = String::new();
+    let _ = writeln!(s, "configuration: {}", loaded.origin);
+    let _ = writeln!(s, "centre:        {}", c.centre.name);
+    let _ = writeln!(
+        s,
+        "http:          http://{}/data/aircraft.json",
+        c.http.listen
+    );
+    let _ = writeln!(
+        s,
+        "picture:       expire after {} s, reference {}",
+        c.picture.expire_after_s,
+        c.picture
+            .reference
+            .map_or("none".to_owned(), |r| format!("{}, {}", r.lat, r.lon))
+    );
+    let _ = writeln!(s, "feeds:         {}", c.feeds.len());
+    for (i, f) in c.feeds.iter().enumerate() {
+        let what = match f {
+            FeedConfig::File(f) => format!(
+                "file {} (format {}, timestamps {}, speed {})",
+                f.resolved_path(&loaded.base_dir).display(),
+                lower(f.format),
+                lower(f.timestamps),
+                f.speed.map_or("max".to_owned(), |s| format!("{s}x"))
+            ),
+            FeedConfig::Tcp(t) => format!(
+                "tcp {} (format {}, stall after {} s, reconnect {} s doubling to {} s)",
+                t.address,
+                lower(t.format),
+                t.stall_timeout_s,
+                t.reconnect_initial_s,
+                t.reconnect_max_s
+            ),
+        };
+        let _ = writeln!(s, "  [{i}] {:<16} {what}", f.name());
+    }
+    s
+}
+
+/// A unit enum's name as configuration files spell it.
+fn lower(v: impl std::fmt::Debug) -> String {
+    format!("{v:?}").to_lowercase()
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
+mod tests {
+    use super::*;
+
+    fn config_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
+    }
+
+    /// Every file in config/ parses and validates: the examples are documentation that must
+    /// not rot.
+    #[test]
+    fn every_example_config_parses_and_validates() {
+        let mut seen = 0;
+        for entry in std::fs::read_dir(config_dir()).expect("config/ exists") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_none_or(|e| e != "toml") {
+                continue;
+            }
+            let loaded = load(&path).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            validate(&loaded.config).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+            assert!(!summary(&loaded).is_empty());
+            seen += 1;
+        }
+        assert!(
+            seen >= 2,
+            "expected at least vigil.example.toml and replay.toml, found {seen}"
+        );
+    }
+
+    #[test]
+    fn the_example_covers_every_option() {
+        let text =
+            std::fs::read_to_string(config_dir().join("vigil.example.toml")).expect("example");
+        for key in [
+            "[centre]",
+            "name",
+            "[http]",
+            "listen",
+            "stream_flush_s",
+            "stream_heartbeat_s",
+            "max_stream_clients",
+            "[picture]",
+            "expire_after_s",
+            "reference",
+            "max_speed_kmh",
+            "[pipeline]",
+            "channel_capacity",
+            "expire_interval_s",
+            "status_interval_s",
+            "[[feed]]",
+            "type = \"file\"",
+            "type = \"tcp\"",
+            "path",
+            "format",
+            "timestamps",
+            "speed",
+            "address",
+            "stall_timeout_s",
+            "reconnect_initial_s",
+            "reconnect_max_s",
+            "connect_timeout_s",
+            ":30005",
+            ":30002",
+            ":30003",
+        ] {
+            assert!(
+                text.contains(key),
+                "config/vigil.example.toml does not mention {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn embedded_default_is_the_replay_file() {
+        let c = parse(EMBEDDED_DEFAULT, &Origin::Embedded).expect("embedded default parses");
+        validate(&c).expect("embedded default validates");
+        assert_eq!(c.http.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert!(
+            matches!(&c.feeds[..], [FeedConfig::File(f)] if f.path.ends_with("long_flight.csv"))
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_that_name_the_file_and_line() {
+        let origin = Origin::File("centre.toml".into());
+        let err = parse("[http]\nlisten = \"127.0.0.1:1\"\nlsten = 3\n", &origin)
+            .expect_err("unknown key");
+        let msg = format!("{err:#}");
+        assert!(msg.contains("centre.toml"), "{msg}");
+        assert!(msg.contains("line 3"), "{msg}");
+        assert!(msg.contains("unknown field `lsten`"), "{msg}");
+        let err = parse(
+            "[picture]\nreference = { lat = 1.0, lon = 2.0, alt = 3.0 }\n",
+            &origin,
+        )
+        .expect_err("alt");
+        assert!(format!("{err:#}").contains("alt"));
+    }
+
+    #[test]
+    fn validation_catches_what_types_cannot() {
+        let base = "[[feed]]\ntype = \"tcp\"\nname = \"a\"\naddress = \"127.0.0.1:30005\"\nformat = \"beast\"\n";
+        let check = |extra: &str, want: &str| {
+            let c = parse(&format!("{extra}\n{base}"), &Origin::Embedded).expect("parses");
+            let err = format!("{:#}", validate(&c).expect_err("invalid"));
+            assert!(err.contains(want), "{err:?} should mention {want:?}");
+        };
+        check("[picture]\nexpire_after_s = 0", "expire_after_s");
+        check(
+            "[picture]\nreference = { lat = 91.0, lon = 0.0 }",
+            "reference",
+        );
+        check("[pipeline]\nchannel_capacity = 0", "channel_capacity");
+        let none = parse("[centre]\nname = \"x\"\n", &Origin::Embedded).expect("parses");
+        assert!(format!("{:#}", validate(&none).expect_err("no feeds")).contains("[[feed]]"));
+    }
+}

@@ -1,0 +1,437 @@
+//! The pipeline: feed batches in, the air picture updated, changes published.
+//!
+//! One task owns the ingest loop. The picture sits behind a mutex shared with the HTTP
+//! handlers, which hold it only to render JSON. Time: each item carries its own (recorded,
+//! or the injected clock's at receipt); on recorded time, expiry follows the recording; on
+//! the clock, it follows the clock. The pipeline itself never sleeps or reads the wall clock
+//! except through the injected [`Clock`].
+
+use axum::body::Bytes;
+use serde_json::json;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::time::{Duration, Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+use vigil_core::{Clock, IcaoAddress, LatLon, UnixTime};
+use vigil_feed::{FeedBatch, SensorHandle, TimeBase};
+use vigil_picture::{Ingested, Picture};
+
+/// What the HTTP handlers share with the pipeline.
+pub struct Shared {
+    state: Mutex<PictureState>,
+    /// Coalesced update lines for `/data/stream`, one message per flush.
+    pub updates: broadcast::Sender<Bytes>,
+    /// Every sensor's counters, indexed by sensor id.
+    pub sensors: Vec<SensorHandle>,
+    /// The injected clock.
+    pub clock: Arc<dyn Clock>,
+    /// Which time the picture runs on.
+    pub time_base: TimeBase,
+    /// The centre's name.
+    pub centre: String,
+    /// The reference position, if configured.
+    pub reference: Option<LatLon>,
+    /// How often stream lines are flushed, in milliseconds (readsb's `refresh`).
+    pub refresh_ms: u64,
+    /// Limits concurrent `/data/stream` clients.
+    pub stream_slots: Arc<Semaphore>,
+    /// The one shutdown signal.
+    pub shutdown: CancellationToken,
+}
+
+/// The picture and its time.
+pub struct PictureState {
+    /// The air picture.
+    pub picture: Picture,
+    /// The latest recorded time ingested (recorded-time replays).
+    latest: Option<UnixTime>,
+    /// Items ingested since start.
+    pub items: u64,
+}
+
+impl Shared {
+    /// Shared state around a fresh picture.
+    #[allow(clippy::too_many_arguments)] // plain wiring, called once
+    pub fn new(
+        picture: Picture,
+        sensors: Vec<SensorHandle>,
+        clock: Arc<dyn Clock>,
+        time_base: TimeBase,
+        centre: String,
+        refresh_ms: u64,
+        max_stream_clients: usize,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let reference = picture.config().reference;
+        // A slow client may fall this many flushes behind before it is cut off (it then
+        // reconnects and starts again from a snapshot).
+        let (updates, _) = broadcast::channel(64);
+        Self {
+            state: Mutex::new(PictureState {
+                picture,
+                latest: None,
+                items: 0,
+            }),
+            updates,
+            sensors,
+            clock,
+            time_base,
+            centre,
+            reference,
+            refresh_ms,
+            stream_slots: Arc::new(Semaphore::new(max_stream_clients)),
+            shutdown,
+        }
+    }
+
+    /// Locks the picture. Held only for ingesting a batch or rendering JSON.
+    pub fn lock(&self) -> MutexGuard<'_, PictureState> {
+        // A panic inside the picture while locked would be a bug there; the state is still
+        // the best picture there is, so keep serving it rather than failing every request.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The picture's present time: the latest recorded time on a replay, the clock otherwise.
+    pub fn now(&self, state: &PictureState) -> UnixTime {
+        match (self.time_base, state.latest) {
+            (TimeBase::Recorded, Some(t)) => t,
+            _ => self.clock.now(),
+        }
+    }
+}
+
+/// One `/data/stream` update line for an aircraft, or `None` if it is not in the picture.
+pub fn update_line(picture: &Picture, icao: IcaoAddress, now: UnixTime, out: &mut Vec<u8>) {
+    if let Some(aircraft) = picture.aircraft_json(icao, now) {
+        push_line(
+            out,
+            &json!({"type": "update", "now": now.secs(), "aircraft": aircraft}),
+        );
+    }
+}
+
+/// Appends `value` and a newline.
+pub fn push_line(out: &mut Vec<u8>, value: &serde_json::Value) {
+    // Writing a Value to a Vec cannot fail (no I/O, string keys only).
+    let _ = serde_json::to_writer(&mut *out, value);
+    out.push(b'\n');
+}
+
+/// Update lines for every aircraft in the picture: what a new stream client starts from.
+pub fn snapshot_lines(picture: &Picture, now: UnixTime) -> Vec<u8> {
+    let mut out = Vec::new();
+    let all = picture.readsb_json(now);
+    if let Some(list) = all.get("aircraft").and_then(|a| a.as_array()) {
+        for aircraft in list {
+            push_line(
+                &mut out,
+                &json!({"type": "update", "now": now.secs(), "aircraft": aircraft}),
+            );
+        }
+    }
+    out
+}
+
+/// What changed since the last flush.
+#[derive(Debug, Default)]
+struct Changes {
+    updated: BTreeSet<IcaoAddress>,
+    expired: BTreeSet<IcaoAddress>,
+}
+
+impl Changes {
+    fn is_empty(&self) -> bool {
+        self.updated.is_empty() && self.expired.is_empty()
+    }
+    fn update(&mut self, icao: IcaoAddress) {
+        self.expired.remove(&icao);
+        self.updated.insert(icao);
+    }
+    fn expire(&mut self, icao: IcaoAddress) {
+        self.updated.remove(&icao);
+        self.expired.insert(icao);
+    }
+}
+
+/// Pipeline timing.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Expiry check period, in picture-time seconds.
+    pub expire_interval_s: f64,
+    /// Stream flush period.
+    pub flush: Duration,
+    /// Heartbeat period on the stream.
+    pub heartbeat: Duration,
+    /// Status log period; `None` for none.
+    pub status: Option<Duration>,
+}
+
+/// Runs until shutdown: ingests batches, expires aircraft, publishes changes.
+pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<FeedBatch>, settings: Settings) {
+    let mut changes = Changes::default();
+    let mut last_expire: Option<UnixTime> = None;
+    let mut flush = tokio::time::interval(settings.flush);
+    flush.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let status_period = settings.status.unwrap_or(Duration::from_secs(3600));
+    let mut status = tokio::time::interval_at(Instant::now() + status_period, status_period);
+    status.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_sent = Instant::now();
+    let mut feeds_open = true;
+    let mut status_mark = (Instant::now(), 0u64);
+
+    loop {
+        tokio::select! {
+            biased;
+            _ = shared.shutdown.cancelled() => break,
+            batch = rx.recv(), if feeds_open => match batch {
+                Some(batch) => ingest(&shared, &batch, &settings, &mut last_expire, &mut changes),
+                None => {
+                    feeds_open = false;
+                    let st = shared.lock();
+                    tracing::info!(
+                        aircraft = st.picture.len(),
+                        items = st.items,
+                        "every feed has ended; serving the picture as it stands"
+                    );
+                }
+            },
+            _ = flush.tick() => {
+                if shared.time_base == TimeBase::Receipt {
+                    let now = shared.clock.now();
+                    if due(last_expire, now, settings.expire_interval_s) {
+                        last_expire = Some(now);
+                        for icao in shared.lock().picture.expire(now) {
+                            changes.expire(icao);
+                        }
+                    }
+                }
+                let heartbeat = last_sent.elapsed() >= settings.heartbeat;
+                if (!changes.is_empty() || heartbeat) && publish(&shared, &mut changes, heartbeat) {
+                    last_sent = Instant::now();
+                }
+            }
+            _ = status.tick(), if settings.status.is_some() => {
+                let (aircraft, items, stats) = {
+                    let st = shared.lock();
+                    (st.picture.len(), st.items, st.picture.stats())
+                };
+                let (t0, n0) = status_mark;
+                let rate = (items - n0) as f64 / t0.elapsed().as_secs_f64().max(1e-3);
+                status_mark = (Instant::now(), items);
+                let receiving = shared
+                    .sensors
+                    .iter()
+                    .filter(|s| s.snapshot().state == vigil_feed::SensorState::Receiving)
+                    .count();
+                tracing::info!(
+                    aircraft,
+                    frames_per_s = (rate * 10.0).round() / 10.0,
+                    items,
+                    accepted = stats.accepted,
+                    positions = stats.positions,
+                    feeds_receiving = receiving,
+                    feeds = shared.sensors.len(),
+                    "status"
+                );
+            }
+        }
+    }
+    tracing::debug!("pipeline stopped");
+}
+
+fn due(last: Option<UnixTime>, now: UnixTime, interval_s: f64) -> bool {
+    last.is_none_or(|l| now.since(l) >= interval_s || now.since(l) < 0.0)
+}
+
+fn ingest(
+    shared: &Shared,
+    batch: &FeedBatch,
+    settings: &Settings,
+    last_expire: &mut Option<UnixTime>,
+    changes: &mut Changes,
+) {
+    let mut st = shared.lock();
+    let recorded = batch.time_base == TimeBase::Recorded && shared.time_base == TimeBase::Recorded;
+    for item in &batch.items {
+        if let Ingested::Updated(icao) = st.picture.ingest(item.time, batch.sensor, &item.item) {
+            changes.update(icao);
+        }
+        if recorded {
+            // A recording may step back a little (several receivers merged); the picture
+            // clock does not.
+            let latest = st
+                .latest
+                .map_or(item.time, |l| if item.time > l { item.time } else { l });
+            st.latest = Some(latest);
+            if due(*last_expire, latest, settings.expire_interval_s) {
+                *last_expire = Some(latest);
+                for icao in st.picture.expire(latest) {
+                    changes.expire(icao);
+                }
+            }
+        }
+    }
+    st.items += batch.items.len() as u64;
+}
+
+/// Sends the pending changes as one message of lines. Returns whether anything was sent.
+fn publish(shared: &Shared, changes: &mut Changes, heartbeat: bool) -> bool {
+    let pending = std::mem::take(changes);
+    if shared.updates.receiver_count() == 0 {
+        // Nobody listens: skip rendering. New clients start from a snapshot anyway.
+        return false;
+    }
+    // Render and send under the lock, so that a client subscribing (also under the lock)
+    // sees every change exactly once: in its snapshot or in a later message.
+    let st = shared.lock();
+    let now = shared.now(&st);
+    let mut out = Vec::new();
+    for icao in &pending.expired {
+        push_line(
+            &mut out,
+            &json!({"type": "expired", "now": now.secs(), "hex": icao.to_string()}),
+        );
+    }
+    for &icao in &pending.updated {
+        update_line(&st.picture, icao, now, &mut out);
+    }
+    if out.is_empty() {
+        if !heartbeat {
+            return false;
+        }
+        push_line(&mut out, &json!({"type": "heartbeat", "now": now.secs()}));
+    }
+    // An error only means every receiver has just gone.
+    shared.updates.send(Bytes::from(out)).is_ok()
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
+mod tests {
+    use super::*;
+    use vigil_codec::{FeedItem, ModeSFrame};
+    use vigil_core::{ManualClock, SensorId};
+    use vigil_feed::TimedItem;
+    use vigil_picture::PictureConfig;
+
+    fn shared(time_base: TimeBase) -> Arc<Shared> {
+        let picture = Picture::new(PictureConfig {
+            expire_after_s: 60.0,
+            ..PictureConfig::default()
+        });
+        let clock = Arc::new(ManualClock::new(UnixTime(1000.0)));
+        Arc::new(Shared::new(
+            picture,
+            Vec::new(),
+            clock,
+            time_base,
+            "t".into(),
+            1000,
+            4,
+            CancellationToken::new(),
+        ))
+    }
+
+    /// KLM1023's identification (DF17, 4840d6), a real frame from the ADS-B literature.
+    fn ident(t: f64) -> FeedBatch {
+        let data = [
+            0x8d, 0x48, 0x40, 0xd6, 0x20, 0x2c, 0xc3, 0x71, 0xc3, 0x2c, 0xe0, 0x57, 0x60, 0x98,
+        ];
+        let frame = ModeSFrame::new(&data, None, None).expect("14 bytes");
+        FeedBatch {
+            sensor: SensorId(0),
+            time_base: TimeBase::Recorded,
+            items: vec![TimedItem {
+                time: UnixTime(t),
+                item: FeedItem::ModeS(frame),
+            }],
+        }
+    }
+
+    fn lines(bytes: &Bytes) -> Vec<serde_json::Value> {
+        bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn changes_are_coalesced_per_aircraft_and_expiry_follows_recorded_time() {
+        let shared = shared(TimeBase::Recorded);
+        let mut rx = shared.updates.subscribe();
+        let settings = Settings {
+            expire_interval_s: 1.0,
+            flush: Duration::from_secs(1),
+            heartbeat: Duration::from_secs(15),
+            status: None,
+        };
+        let (mut last_expire, mut changes) = (None, Changes::default());
+        for t in [5000.0, 5000.5, 5001.0] {
+            ingest(
+                &shared,
+                &ident(t),
+                &settings,
+                &mut last_expire,
+                &mut changes,
+            );
+        }
+        assert_eq!(
+            shared.now(&shared.lock()),
+            UnixTime(5001.0),
+            "picture time is the recording's"
+        );
+        assert!(publish(&shared, &mut changes, false));
+        let sent = lines(&rx.try_recv().expect("one message per flush"));
+        assert_eq!(
+            sent.len(),
+            1,
+            "three messages, one aircraft, one line: {sent:?}"
+        );
+        assert_eq!(sent[0]["type"], "update");
+        assert_eq!(sent[0]["now"], 5001.0);
+        assert_eq!(sent[0]["aircraft"]["hex"], "4840d6");
+        assert!(
+            !publish(&shared, &mut changes, false),
+            "nothing new, no heartbeat due"
+        );
+
+        // 61 recorded seconds later any frame moves time on (this one even fails its parity
+        // check): 4840d6 expires.
+        let mut later = ident(5062.0);
+        let other = [0x5d, 0x3c, 0x64, 0x8a, 0x00, 0x00, 0x00]; // DF11, bad parity
+        later.items[0].item =
+            FeedItem::ModeS(ModeSFrame::new(&other, None, None).expect("7 bytes"));
+        ingest(&shared, &later, &settings, &mut last_expire, &mut changes);
+        publish(&shared, &mut changes, false);
+        let sent = lines(&rx.try_recv().expect("expiry is published"));
+        assert_eq!(sent[0]["type"], "expired");
+        assert_eq!(sent[0]["hex"], "4840d6");
+    }
+
+    #[test]
+    fn a_heartbeat_when_quiet_and_nothing_rendered_without_listeners() {
+        let shared = shared(TimeBase::Receipt);
+        let mut changes = Changes::default();
+        changes.update(IcaoAddress::new(0x4840d6));
+        assert!(
+            !publish(&shared, &mut changes, true),
+            "no subscriber: nothing sent"
+        );
+        assert!(
+            changes.is_empty(),
+            "changes are dropped: new subscribers start from a snapshot"
+        );
+        let mut rx = shared.updates.subscribe();
+        assert!(publish(&shared, &mut changes, true));
+        let sent = lines(&rx.try_recv().expect("heartbeat"));
+        assert_eq!(sent[0]["type"], "heartbeat");
+        assert_eq!(
+            sent[0]["now"], 1000.0,
+            "on the clock, now is the injected clock's"
+        );
+    }
+}

@@ -1,0 +1,556 @@
+//! The `vigil` binary end to end: `run` replaying a real recording and serving HTTP, `decode`
+//! against the golden decode of a real flight, `check-config`, and the error messages.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+/// `../shared/data` beside the project, or `$VIGIL_SHARED_DATA`; `None` (and a message) when
+/// absent, as on a fresh clone without the data.
+fn shared_data(file: &str) -> Option<PathBuf> {
+    let base = std::env::var_os("VIGIL_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    let path = base.join(file);
+    if path.is_file() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: {} not found (set VIGIL_SHARED_DATA to the shared data folder)",
+            path.display()
+        );
+        None
+    }
+}
+
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vigil-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(VIGIL)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("vigil runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn help_names_every_subcommand() {
+    let out = vigil(&["--help"]);
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for word in [
+        "run",
+        "decode",
+        "check-config",
+        "--log-format",
+        "aircraft.json",
+    ] {
+        assert!(help.contains(word), "--help should mention {word}:\n{help}");
+    }
+    let out = vigil(&["decode", "--help"]);
+    assert!(text(&out.stdout).contains("--reference"));
+}
+
+#[test]
+fn check_config_prints_a_summary_of_the_example() {
+    let example = project_root().join("config/vigil.example.toml");
+    let out = vigil(&["check-config", example.to_str().expect("utf-8 path")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    for want in [
+        "roof-beast",
+        "127.0.0.1:30005",
+        "127.0.0.1:30002",
+        "127.0.0.1:30003",
+        "ok",
+    ] {
+        assert!(
+            stdout.contains(want),
+            "summary should mention {want}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn check_config_names_the_file_and_line_of_an_unknown_key() {
+    let dir = tempdir("badkey");
+    let path = dir.join("centre.toml");
+    std::fs::write(&path, "[centre]\nname = \"x\"\n\n[[feed]]\ntype = \"tcp\"\nname = \"a\"\naddress = \"h:1\"\nformat = \"beast\"\nstall_timout_s = 5\n")
+        .expect("write");
+    let out = vigil(&["check-config", path.to_str().expect("utf-8 path")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("centre.toml"), "{err}");
+    assert!(err.contains("line 4") || err.contains("line 9"), "{err}");
+    assert!(err.contains("stall_timout_s"), "{err}");
+}
+
+#[test]
+fn decode_fails_clearly_on_an_unreadable_file() {
+    let out = vigil(&["decode", "/nonexistent/capture.bin"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("/nonexistent/capture.bin"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn run_fails_clearly_when_a_feed_file_is_missing() {
+    let dir = tempdir("missing");
+    let path = dir.join("c.toml");
+    std::fs::write(&path, "[http]\nlisten = \"127.0.0.1:0\"\n[[feed]]\ntype = \"file\"\nname = \"gone\"\npath = \"nowhere.csv\"\n")
+        .expect("write");
+    let out = vigil(&["run", "--config", path.to_str().expect("utf-8 path")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("nowhere.csv") && err.contains("gone"), "{err}");
+}
+
+fn decode_lines(args: &[&str]) -> (Vec<Value>, String) {
+    let out = vigil(args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines = out
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).expect("each line is JSON"))
+        .collect();
+    (lines, text(&out.stderr))
+}
+
+/// `vigil decode` against the golden file: the same messages, the same fields from rs1090,
+/// and the picture's CPR positions where `decode1090` had them (reference LFPG).
+#[test]
+fn decode_matches_the_golden_decode_of_a_real_flight() {
+    let Some(path) = shared_data("adsb/full_flight_short.jsonl") else {
+        return;
+    };
+    let golden: Vec<Value> = std::fs::read_to_string(&path)
+        .expect("read golden")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("golden JSON"))
+        .collect();
+    let (ours, summary) = decode_lines(&[
+        "decode",
+        path.to_str().expect("utf-8"),
+        "--reference",
+        "49.0097,2.5479",
+    ]);
+    assert!(summary.contains("decoded 57793 messages"), "{summary}");
+    assert_eq!(ours.len(), golden.len());
+    let (mut matched, mut missing, mut extra) = (0, 0, 0);
+    for (i, (o, g)) in ours.iter().zip(&golden).enumerate() {
+        assert_eq!(o["timestamp"], g["timestamp"], "line {i}");
+        assert_eq!(o["df"], g["df"], "line {i}");
+        assert_eq!(o["icao24"], g["icao24"], "line {i}");
+        match (o["latitude"].as_f64(), g["latitude"].as_f64()) {
+            (Some(lat), Some(glat)) => {
+                let glon = g["longitude"].as_f64().expect("golden longitude");
+                let lon = o["longitude"].as_f64().expect("our longitude");
+                assert!(
+                    (lat - glat).abs() < 1e-4 && (lon - glon).abs() < 1e-4,
+                    "line {i}: ({lat}, {lon}) vs golden ({glat}, {glon})"
+                );
+                matched += 1;
+            }
+            (None, Some(_)) => missing += 1,
+            (Some(_), None) => extra += 1,
+            (None, None) => {}
+        }
+    }
+    // Needs the picture's CPR decoding (vigil-picture): 8,324 positions in the golden file.
+    assert!(
+        matched >= 8324 * 99 / 100,
+        "positions: {matched} matched, {missing} missing, {extra} extra"
+    );
+    assert!(
+        extra <= 8324 / 100,
+        "positions: {matched} matched, {missing} missing, {extra} extra"
+    );
+}
+
+#[test]
+fn decode_reads_a_beast_capture() {
+    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+        return;
+    };
+    let (lines, summary) = decode_lines(&["decode", path.to_str().expect("utf-8")]);
+    assert_eq!(lines.len(), 239, "{summary}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["frame"].is_string() && l["df"].is_string())
+    );
+    assert!(
+        lines.iter().all(|l| l.get("timestamp").is_none()),
+        "a Beast capture has no wall-clock time"
+    );
+}
+
+/// rs1090 (through `vigil decode`) and pyModeS agree on the downlink format, address and
+/// altitude of real frames. Needs `VIGIL_PY` (a Python with pyModeS; .ci/run sets it).
+#[test]
+fn decode_agrees_with_pymodes() {
+    // A relative VIGIL_PY (`.venv/bin/python`) is taken from the project root: tests run in
+    // the crate's directory.
+    let python = std::env::var_os("VIGIL_PY").map(|p| project_root().join(p));
+    let Some(python) = python.filter(|p| p.exists()) else {
+        eprintln!("SKIPPED: set VIGIL_PY to a Python with pyModeS (bash .ci/run makes .venv)");
+        return;
+    };
+    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+        return;
+    };
+    let (ours, _) = decode_lines(&["decode", path.to_str().expect("utf-8")]);
+    let frames: String = ours
+        .iter()
+        .map(|l| format!("{}\n", l["frame"].as_str().expect("frame")))
+        .collect();
+    let script = "import sys, json, pyModeS\n\
+        for line in sys.stdin:\n    \
+            d = pyModeS.decode(line.strip())\n    \
+            print(json.dumps({'df': d.get('df'), 'icao': d.get('icao'), 'altitude': d.get('altitude')}))\n";
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(frames.as_bytes())
+        .expect("write frames");
+    let out = child.wait_with_output().expect("python ends");
+    assert!(out.status.success(), "pyModeS script failed");
+    let theirs: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(theirs.len(), ours.len());
+    let mut altitudes = 0;
+    for (o, t) in ours.iter().zip(&theirs) {
+        let df: u64 = o["df"].as_str().and_then(|s| s.parse().ok()).expect("df");
+        assert_eq!(Some(df), t["df"].as_u64(), "{o} vs {t}");
+        let icao = t["icao"].as_str().map(str::to_lowercase);
+        assert_eq!(o["icao24"].as_str().map(str::to_owned), icao, "{o} vs {t}");
+        if let (Some(a), Some(b)) = (o["altitude"].as_i64(), t["altitude"].as_i64()) {
+            assert_eq!(a, b, "{o} vs {t}");
+            altitudes += 1;
+        }
+    }
+    assert!(altitudes > 50, "compared {altitudes} altitudes");
+}
+
+// ---- `vigil run` ------------------------------------------------------------------------
+
+/// A response: status, lower-cased headers, body (de-chunked).
+struct Response {
+    status: u16,
+    headers: String,
+    body: Vec<u8>,
+}
+
+/// A bare HTTP/1.1 GET: enough for these tests without an HTTP client dependency.
+fn get(addr: &str, path: &str) -> Response {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let split = find(&raw, b"\r\n\r\n").expect("end of headers");
+    let head = text(&raw[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let mut body = raw[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body).0;
+    }
+    Response {
+        status,
+        headers: head,
+        body,
+    }
+}
+
+fn get_json(addr: &str, path: &str) -> Value {
+    let r = get(addr, path);
+    assert_eq!(r.status, 200, "GET {path}");
+    assert!(
+        r.headers.contains("content-type: application/json"),
+        "{}",
+        r.headers
+    );
+    serde_json::from_slice(&r.body).expect("JSON body")
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Complete chunks' data, and how many bytes of `raw` they used.
+fn dechunk(raw: &[u8]) -> (Vec<u8>, usize) {
+    let (mut out, mut at) = (Vec::new(), 0);
+    while let Some(eol) = find(&raw[at..], b"\r\n") {
+        let size = usize::from_str_radix(text(&raw[at..at + eol]).trim(), 16).expect("chunk size");
+        let start = at + eol + 2;
+        if size == 0 || raw.len() < start + size + 2 {
+            break;
+        }
+        out.extend_from_slice(&raw[start..start + size]);
+        at = start + size + 2;
+    }
+    (out, at)
+}
+
+/// A running `vigil run`, killed if the test fails before stopping it.
+struct Service {
+    child: Child,
+    addr: String,
+    stderr: PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_service(config: &Path, stderr: PathBuf) -> Service {
+    let mut child = Command::new(VIGIL)
+        .args(["run", "--config", config.to_str().expect("utf-8")])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+        .spawn()
+        .expect("vigil starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            panic!(
+                "no URL on stdout within 60 s; stderr:\n{}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            )
+        });
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("first stdout line has the URL: {first:?}"))
+        .to_owned();
+    Service {
+        child,
+        addr,
+        stderr,
+    }
+}
+
+/// `vigil run` replays long_flight.csv on recorded time and serves the picture: readsb
+/// schema with the recording's aircraft, sensor counters, receiver.json, the stream, and a
+/// clean stop on SIGTERM.
+#[test]
+fn run_replays_a_recording_and_serves_the_picture() {
+    let Some(recording) = shared_data("adsb/long_flight.csv") else {
+        return;
+    };
+    let dir = tempdir("run");
+    let config = dir.join("run.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[centre]\nname = \"e2e\"\n\n[http]\nlisten = \"127.0.0.1:0\"\nstream_flush_s = 0.2\nstream_heartbeat_s = 0.5\n\n\
+             [picture]\nexpire_after_s = 86400.0\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n\
+             [pipeline]\nstatus_interval_s = 1.0\n\n\
+             [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\n",
+            recording.to_str().expect("utf-8")
+        ),
+    )
+    .expect("write config");
+    let mut svc = start_service(&config, dir.join("stderr.log"));
+    let addr = svc.addr.clone();
+
+    let health = get(&addr, "/healthz");
+    assert_eq!((health.status, text(&health.body).trim()), (200, "ok"));
+
+    // The replay runs as fast as it goes: wait for the file's end, then for the picture to
+    // reach the recording's last time.
+    let t0 = Instant::now();
+    let sensors = loop {
+        let s = get_json(&addr, "/data/sensors.json");
+        if s["sensors"][0]["state"] == "finished" && s["now"].as_f64() == Some(1698148026.729228) {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "replay did not finish: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let s0 = &sensors["sensors"][0];
+    assert_eq!(s0["name"], "long-flight");
+    assert_eq!(s0["format"], "csv");
+    assert_eq!(s0["items"], 172_432);
+    assert_eq!(s0["framing"]["frames"], 172_432);
+    assert_eq!(
+        s0["bytes"].as_u64(),
+        Some(std::fs::metadata(&recording).expect("stat").len())
+    );
+
+    let receiver = get_json(&addr, "/data/receiver.json");
+    assert_eq!(receiver["refresh"], 200);
+    assert_eq!(receiver["history"], 0);
+    assert_eq!(receiver["lat"], 43.6293);
+    assert!(
+        receiver["version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("vigil"))
+    );
+
+    let picture = get_json(&addr, "/data/aircraft.json");
+    assert_eq!(
+        picture["now"].as_f64(),
+        Some(1698148026.729228),
+        "picture time is the recording's"
+    );
+    assert!(picture["messages"].as_u64().is_some(), "{picture}");
+    let aircraft = picture["aircraft"].as_array().expect("aircraft array");
+    // Needs the picture (vigil-picture): the recording holds 30 aircraft.
+    assert!(
+        (20..=40).contains(&aircraft.len()),
+        "{} aircraft",
+        aircraft.len()
+    );
+    for a in aircraft {
+        let hex = a["hex"].as_str().expect("hex");
+        assert_eq!(hex.trim_start_matches('~').len(), 6, "{a}");
+        assert!(a["seen"].as_f64().is_some_and(|s| s >= 0.0), "{a}");
+    }
+    assert!(
+        aircraft
+            .iter()
+            .any(|a| a["lat"].is_f64() && a["lon"].is_f64()),
+        "some positions"
+    );
+
+    // The stream: a snapshot of every aircraft, then heartbeats (the replay has ended).
+    let mut s = TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    write!(s, "GET /data/stream HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("send");
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let lines: Vec<Value> = loop {
+        let n = s.read(&mut buf).expect("stream read");
+        assert!(n > 0, "stream closed early");
+        raw.extend_from_slice(&buf[..n]);
+        let Some(split) = find(&raw, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = text(&raw[..split]).to_lowercase();
+        assert!(
+            head.contains("200") && head.contains("application/x-ndjson"),
+            "{head}"
+        );
+        let body = dechunk(&raw[split + 4..]).0;
+        let lines: Vec<Value> = body
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).expect("stream line is JSON"))
+            .collect();
+        if lines.iter().any(|l| l["type"] == "heartbeat") {
+            break lines;
+        }
+    };
+    let updates: Vec<_> = lines.iter().filter(|l| l["type"] == "update").collect();
+    // The snapshot has every aircraft; changes not yet flushed when it was taken may follow.
+    let streamed: std::collections::BTreeSet<&str> = updates
+        .iter()
+        .filter_map(|u| u["aircraft"]["hex"].as_str())
+        .collect();
+    let served: std::collections::BTreeSet<&str> =
+        aircraft.iter().filter_map(|a| a["hex"].as_str()).collect();
+    assert_eq!(streamed, served);
+    assert!(updates.len() >= aircraft.len());
+    assert!(
+        updates
+            .iter()
+            .all(|u| u["aircraft"]["hex"].is_string() && u["now"].is_f64())
+    );
+    drop(s);
+
+    // Progress: a status line (frames/s, aircraft) every status_interval_s.
+    let t2 = Instant::now();
+    while !std::fs::read_to_string(&svc.stderr)
+        .unwrap_or_default()
+        .contains("frames_per_s")
+    {
+        assert!(
+            t2.elapsed() < Duration::from_secs(10),
+            "no status line logged"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // One shutdown path: SIGTERM stops feeds, pipeline and server, and exits 0.
+    let pid = svc.child.id().to_string();
+    // The shell's builtin kill: no procps needed.
+    let killed = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {pid}")])
+        .status()
+        .expect("sh runs");
+    assert!(killed.success());
+    let t1 = Instant::now();
+    let status = loop {
+        if let Some(status) = svc.child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            t1.elapsed() < Duration::from_secs(10),
+            "vigil did not stop within 10 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let log = std::fs::read_to_string(&svc.stderr).unwrap_or_default();
+    assert!(status.success(), "exit status {status}; stderr:\n{log}");
+    assert!(log.contains("vigil stopped"), "{log}");
+}
