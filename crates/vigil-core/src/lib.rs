@@ -6,8 +6,10 @@
 
 pub mod geo;
 pub mod ids;
+pub mod observation;
 pub mod time;
 
 pub use geo::LatLon;
 pub use ids::{IcaoAddress, ParseIcaoError, SensorId};
+pub use observation::{Geodetic, Identity, Measurement, Observation, VelocityEnu, Vertical};
 pub use time::{Clock, ManualClock, SystemClock, UnixTime};
