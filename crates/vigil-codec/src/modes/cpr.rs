@@ -39,40 +39,51 @@ fn modulo(x: f64, y: f64) -> f64 {
     x - y * (x / y).floor()
 }
 
+/// The two frames of a pair as zone fractions: (lat_even, lon_even, lat_odd, lon_odd).
+fn fractions(even: &CprFields, odd: &CprFields) -> [f64; 4] {
+    [even.lat, even.lon, odd.lat, odd.lon].map(|v| f64::from(v) / CPR_MAX)
+}
+
+/// The latitudes a pair gives on a grid spanning `span` degrees (360 airborne, 90 surface),
+/// as (from the even frame, from the odd frame), in [0, span).
+fn pair_latitudes(f: &[f64; 4], span: f64) -> (f64, f64) {
+    let j = (59.0 * f[0] - 60.0 * f[2] + 0.5).floor();
+    (
+        span / 60.0 * (modulo(j, 60.0) + f[0]),
+        span / 59.0 * (modulo(j, 59.0) + f[2]),
+    )
+}
+
+/// The longitude of the newer frame of a pair at latitude `lat`, in [0, span).
+fn pair_longitude(f: &[f64; 4], lat: f64, odd_is_newer: bool, span: f64) -> f64 {
+    let (p, c) = if odd_is_newer { (1, f[3]) } else { (0, f[1]) };
+    let nl_lat = nl(lat);
+    let ni = f64::from(nl_lat.saturating_sub(p).max(1));
+    let m = (f[1] * f64::from(nl_lat - 1) - f[3] * f64::from(nl_lat) + 0.5).floor();
+    span / ni * (modulo(m, ni) + c)
+}
+
 /// Globally unambiguous airborne position from an even and an odd frame; the position is
 /// the one of the newer frame (`odd_is_newer`). `None` when the two frames straddle a
 /// latitude zone boundary (they cannot be combined).
 pub fn airborne_global(even: &CprFields, odd: &CprFields, odd_is_newer: bool) -> Option<LatLon> {
-    let (lat_e, lon_e) = (f64::from(even.lat) / CPR_MAX, f64::from(even.lon) / CPR_MAX);
-    let (lat_o, lon_o) = (f64::from(odd.lat) / CPR_MAX, f64::from(odd.lon) / CPR_MAX);
-    let j = (59.0 * lat_e - 60.0 * lat_o + 0.5).floor();
-    let mut rlat_e = 360.0 / 60.0 * (modulo(j, 60.0) + lat_e);
-    let mut rlat_o = 360.0 / 59.0 * (modulo(j, 59.0) + lat_o);
-    if rlat_e >= 270.0 {
-        rlat_e -= 360.0;
-    }
-    if rlat_o >= 270.0 {
-        rlat_o -= 360.0;
-    }
-    if !(-90.0..=90.0).contains(&rlat_e) || !(-90.0..=90.0).contains(&rlat_o) {
+    let f = fractions(even, odd);
+    // Southern latitudes come out in [270, 360).
+    let wrap = |lat: f64| if lat >= 270.0 { lat - 360.0 } else { lat };
+    let (lat_e, lat_o) = pair_latitudes(&f, 360.0);
+    let (lat_e, lat_o) = (wrap(lat_e), wrap(lat_o));
+    if !(-90.0..=90.0).contains(&lat_e) || !(-90.0..=90.0).contains(&lat_o) {
         return None;
     }
-    if nl(rlat_e) != nl(rlat_o) {
+    if nl(lat_e) != nl(lat_o) {
         return None;
     }
-    let (lat, p, c) = if odd_is_newer {
-        (rlat_o, 1, lon_o)
-    } else {
-        (rlat_e, 0, lon_e)
-    };
-    let nl_lat = nl(lat);
-    let ni = f64::from(nl_lat.saturating_sub(p).max(1));
-    let m = (lon_e * f64::from(nl_lat - 1) - lon_o * f64::from(nl_lat) + 0.5).floor();
-    let mut lon = 360.0 / ni * (modulo(m, ni) + c);
-    if lon >= 180.0 {
-        lon -= 360.0;
-    }
-    Some(LatLon::new(lat, lon))
+    let lat = if odd_is_newer { lat_o } else { lat_e };
+    let lon = pair_longitude(&f, lat, odd_is_newer, 360.0);
+    Some(LatLon::new(
+        lat,
+        if lon >= 180.0 { lon - 360.0 } else { lon },
+    ))
 }
 
 /// Globally unambiguous surface position from an even and an odd frame. Surface zones span
@@ -84,11 +95,7 @@ pub fn surface_global(
     odd_is_newer: bool,
     reference: LatLon,
 ) -> Option<LatLon> {
-    let (lat_e, lon_e) = (f64::from(even.lat) / CPR_MAX, f64::from(even.lon) / CPR_MAX);
-    let (lat_o, lon_o) = (f64::from(odd.lat) / CPR_MAX, f64::from(odd.lon) / CPR_MAX);
-    let j = (59.0 * lat_e - 60.0 * lat_o + 0.5).floor();
-    let rlat_e = 90.0 / 60.0 * (modulo(j, 60.0) + lat_e);
-    let rlat_o = 90.0 / 59.0 * (modulo(j, 59.0) + lat_o);
+    let f = fractions(even, odd);
     // Northern solution in [0, 90); the southern one is 90° lower.
     let pick = |lat: f64| {
         if (lat - 90.0 - reference.lat).abs() < (lat - reference.lat).abs() {
@@ -97,19 +104,13 @@ pub fn surface_global(
             lat
         }
     };
-    let (rlat_e, rlat_o) = (pick(rlat_e), pick(rlat_o));
-    if nl(rlat_e) != nl(rlat_o) {
+    let (lat_e, lat_o) = pair_latitudes(&f, 90.0);
+    let (lat_e, lat_o) = (pick(lat_e), pick(lat_o));
+    if nl(lat_e) != nl(lat_o) {
         return None;
     }
-    let (lat, p, c) = if odd_is_newer {
-        (rlat_o, 1, lon_o)
-    } else {
-        (rlat_e, 0, lon_e)
-    };
-    let nl_lat = nl(lat);
-    let ni = f64::from(nl_lat.saturating_sub(p).max(1));
-    let m = (lon_e * f64::from(nl_lat - 1) - lon_o * f64::from(nl_lat) + 0.5).floor();
-    let lon0 = 90.0 / ni * (modulo(m, ni) + c);
+    let lat = if odd_is_newer { lat_o } else { lat_e };
+    let lon0 = pair_longitude(&f, lat, odd_is_newer, 90.0);
     // Four candidates 90° apart: the one nearest the reference.
     let lon = (0..4)
         .map(|k| {
