@@ -1,4 +1,5 @@
-//! CAT062 SDPS Track Messages: the fields a tracker or display uses.
+//! CAT062 SDPS Track Messages: the fields a tracker or display uses ([`Track`]), and a
+//! writer of track records from plain values ([`TrackOut`]).
 
 use vigil_core::{IcaoAddress, LatLon};
 
@@ -6,6 +7,9 @@ use crate::cat048::{ModeCode, mode_code};
 use crate::modes::CommB;
 use crate::record::Record;
 use crate::view::{Fields, KT_PER_NM_S, sac_sic, scalar};
+
+mod out;
+pub use out::{AgesOut, StatusOut, TrackOut};
 
 /// I062/080 track status: the flags most consumers look at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -97,7 +97,8 @@ pub enum BlockError {
 }
 
 /// Why values could not be encoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Not `Eq`: `OutOfRange` carries the offending physical value, an `f64`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EncodeError {
     /// The value's shape does not match the item's layout.
     #[error("item {item}: value does not match the item layout")]
@@ -137,5 +138,47 @@ pub enum EncodeError {
     BlockTooLong {
         /// Total length.
         len: usize,
+    },
+    /// A physical value is not finite or outside what its field can carry.
+    #[error("item {item} {field}: {value} is outside {min}..={max}")]
+    OutOfRange {
+        /// Item name.
+        item: &'static str,
+        /// Field name within the item.
+        field: &'static str,
+        /// The value given, in the unit of the writer's API.
+        value: f64,
+        /// Smallest value accepted.
+        min: f64,
+        /// Largest value accepted.
+        max: f64,
+    },
+    /// Text that the field's character set cannot carry, or too long for it.
+    #[error(
+        "item {item} {field}: {text:?} is not up to {max_chars} characters of A-Z, 0-9 and space"
+    )]
+    BadText {
+        /// Item name.
+        item: &'static str,
+        /// Field name within the item.
+        field: &'static str,
+        /// The text given.
+        text: String,
+        /// Characters the field holds.
+        max_chars: usize,
+    },
+    /// One record plus the 3-octet block header does not fit the block size limit.
+    #[error("record of {len} bytes does not fit a block of at most {max_block} bytes")]
+    RecordTooLong {
+        /// Record length.
+        len: usize,
+        /// The block size limit.
+        max_block: usize,
+    },
+    /// A block size limit outside 4..=65535 (a header and at least one octet).
+    #[error("block size limit {max_block} is outside 4..=65535")]
+    BadBlockLimit {
+        /// The limit asked for.
+        max_block: usize,
     },
 }

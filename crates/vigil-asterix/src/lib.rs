@@ -17,6 +17,17 @@
 //! * **Typed views for the tracker.** [`cat048`], [`cat034`], [`cat062`], [`cat065`] and
 //!   [`cat021`] read the generic tree by item/field name into plain structs with physical
 //!   units; [`modes`] decodes 6-bit ICAO text and Comm-B registers BDS 4,0/5,0/6,0.
+//! * **Zero-allocation paths where volume needs them, checked against the engine.**
+//!   [`RawItems`] locates a record's items from the table without decoding or allocating;
+//!   [`cat048::ReportDecoder`] goes from octets to a [`cat048::Report`] without the value tree
+//!   (radar feeds: millions of records per second). Both accept, reject and produce exactly
+//!   what the generic engine does, on every real record and on random ones
+//!   (`tests/fast_paths.rs`). Everything else goes through the engine.
+//! * **Writing.** [`cat062::TrackOut`] writes a system track record from plain values (the
+//!   generic encoder gives the same octets, tested), and [`BlockWriter`] packs records into
+//!   data blocks under a datagram size. An independent decoder (the CroatiaControl
+//!   `asterix_decoder` package, run as a separate process) reads them back in
+//!   `tests/oracle_asterix_decoder.rs`.
 //! * [`pcap`] extracts UDP payloads from classic pcap and pcapng byte buffers.
 //!
 //! # Invariants
@@ -29,6 +40,7 @@
 //!   ([`DecodeStats::unknown_category_blocks`]).
 
 mod bits;
+mod block;
 pub mod cat021;
 pub mod cat034;
 pub mod cat048;
@@ -44,11 +56,12 @@ pub mod tables;
 mod value;
 mod view;
 
+pub use block::BlockWriter;
 pub use decoder::{DecodeStats, Decoder};
 pub use error::{BlockError, EncodeError, RecordError};
 pub use record::{
-    DataBlock, Record, RecordItem, SplitBlocks, block_header, encode_block, encode_record,
-    encode_record_with, split_blocks,
+    DataBlock, RawItem, RawItems, Record, RecordItem, SplitBlocks, block_header, encode_block,
+    encode_record, encode_record_with, split_blocks,
 };
 pub use value::{Leaf, Value};
 

@@ -8,10 +8,18 @@ const ICAO_CHARSET: &[u8; 64] = b" ABCDEFGHIJKLMNOPQRSTUVWXYZ##### #############
 
 /// Decodes the `n` 6-bit characters in the low `6 * n` bits of `raw` (first character highest).
 pub fn icao_chars(raw: u64, n: u32) -> String {
-    (0..n)
-        .rev()
-        .map(|i| char::from(ICAO_CHARSET[((raw >> (i * 6)) & 0x3f) as usize]))
-        .collect()
+    let mut s = String::with_capacity(n as usize);
+    push_icao_chars(raw, n, &mut s);
+    s
+}
+
+/// Appends the `n` 6-bit characters in the low `6 * n` bits of `raw` to `out` (decoders call
+/// this for every record carrying an identification, into a buffer they reuse).
+pub fn push_icao_chars(raw: u64, n: u32, out: &mut String) {
+    out.reserve(n as usize);
+    for i in (0..n).rev() {
+        out.push(char::from(ICAO_CHARSET[((raw >> (i * 6)) & 0x3f) as usize]));
+    }
 }
 
 /// Encodes up to 8 characters as 6-bit ICAO codes (unknown characters become space).

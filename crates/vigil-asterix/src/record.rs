@@ -110,6 +110,122 @@ impl<'a> Record<'a> {
     }
 }
 
+/// One item of a record located by [`RawItems`]: its octets, not decoded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawItem<'a> {
+    /// Field reference number (1-based position in the UAP).
+    pub frn: usize,
+    /// The item's definition.
+    pub def: &'static Item,
+    /// The item's octets.
+    pub bytes: &'a [u8],
+}
+
+/// The items of one record, located without decoding them and without allocating: the
+/// zero-allocation path for readers that want a few items of many records (the typed fast
+/// decoders, filters on I010 or a track number). It accepts and rejects exactly what
+/// [`Record::decode`] does, with the same errors.
+#[derive(Debug, Clone)]
+pub struct RawItems<'a> {
+    category: &'static Category,
+    buf: &'a [u8],
+    /// FSPEC octets.
+    fspec: usize,
+    /// Next FSPEC bit to look at (octet × 8 + bit, FX bits skipped).
+    bit: usize,
+    pos: usize,
+    failed: bool,
+}
+
+impl<'a> RawItems<'a> {
+    /// Reads the FSPEC of the record at the start of `buf`.
+    pub fn new(category: &'static Category, buf: &'a [u8]) -> Result<Self, RecordError> {
+        let mut fspec = 0;
+        let mut any = false;
+        loop {
+            let b = *buf.get(fspec).ok_or(RecordError::FspecOverrun)?;
+            fspec += 1;
+            any |= b & 0xfe != 0;
+            if b & 1 == 0 {
+                break;
+            }
+        }
+        if !any {
+            return Err(RecordError::EmptyFspec);
+        }
+        Ok(Self {
+            category,
+            buf,
+            fspec,
+            bit: 0,
+            pos: fspec,
+            failed: false,
+        })
+    }
+
+    /// Octets used so far: the FSPEC and the items returned. After the last item, the length
+    /// of the record.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Steps over the remaining items and returns the record's length.
+    pub fn record_len(mut self) -> Result<usize, RecordError> {
+        for item in self.by_ref() {
+            item?;
+        }
+        Ok(self.pos)
+    }
+
+    /// The next FRN whose FSPEC bit is set, advancing past it.
+    fn next_frn(&mut self) -> Option<usize> {
+        while self.bit < self.fspec * 8 {
+            let octet = self.bit / 8;
+            let shift = self.bit % 8;
+            // Bits of this octet at or after `shift`, FX (bit 0) excluded.
+            let rest = (self.buf[octet] & 0xfe) << shift;
+            if rest == 0 {
+                self.bit = (octet + 1) * 8;
+                continue;
+            }
+            let at = shift + rest.leading_zeros() as usize;
+            self.bit = octet * 8 + at + 1;
+            return Some(octet * 7 + at + 1);
+        }
+        None
+    }
+}
+
+impl<'a> Iterator for RawItems<'a> {
+    type Item = Result<RawItem<'a>, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let frn = self.next_frn()?;
+        let Some(def) = self.category.item_at(frn) else {
+            self.failed = true;
+            return Some(Err(RecordError::UnknownItem { frn }));
+        };
+        let mut cur = Cursor {
+            buf: self.buf,
+            pos: self.pos,
+        };
+        match value::skip(&def.var, &mut cur, def.name) {
+            Ok(()) => {
+                let bytes = &self.buf[self.pos..cur.pos];
+                self.pos = cur.pos;
+                Some(Ok(RawItem { frn, def, bytes }))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
 /// Encodes a record from `(frn, value)` pairs in increasing FRN order, with a minimal FSPEC.
 pub fn encode_record<'v>(
     category: &'static Category,

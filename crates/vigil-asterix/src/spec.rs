@@ -149,10 +149,11 @@ pub enum Content {
 
 impl Variation {
     /// Size in bits when fixed (elements and groups), `None` otherwise.
+    #[inline]
     pub fn fixed_bits(&self) -> Option<u32> {
         match self {
             Variation::Element(e) => Some(u32::from(e.bits)),
-            Variation::Group(fields) => fields.iter().map(Field::fixed_bits).sum(),
+            Variation::Group(fields) => fields_bits(fields),
             _ => None,
         }
     }
@@ -160,12 +161,32 @@ impl Variation {
 
 impl Field {
     /// Size in bits when fixed.
+    #[inline]
     pub fn fixed_bits(&self) -> Option<u32> {
         match self {
             Field::Spare(n) => Some(u32::from(*n)),
             Field::Named(n) => n.var.fixed_bits(),
         }
     }
+}
+
+/// Total size of fixed fields. Item boundaries are found by summing field widths for every
+/// item of every record, so the usual fields (spares and elements) are added in a flat loop;
+/// only nested groups recurse.
+#[inline]
+pub(crate) fn fields_bits(fields: &[Field]) -> Option<u32> {
+    let mut sum = 0u32;
+    for f in fields {
+        sum += match f {
+            Field::Spare(n) => u32::from(*n),
+            Field::Named(Named {
+                var: Variation::Element(e),
+                ..
+            }) => u32::from(e.bits),
+            Field::Named(n) => n.var.fixed_bits()?,
+        };
+    }
+    Some(sum)
 }
 
 // Definitions are statics: two references are the same definition exactly when they point

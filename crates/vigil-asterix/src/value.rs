@@ -180,6 +180,99 @@ pub(crate) fn decode(
     }
 }
 
+/// Steps the cursor over one variation without decoding it: the same octets are used and the
+/// same errors given as by [`decode`], with no allocation. The zero-allocation paths
+/// ([`crate::RawItems`], the typed fast decoders) use it to find item boundaries.
+pub(crate) fn skip(
+    var: &Variation,
+    cur: &mut Cursor<'_>,
+    item: &'static str,
+) -> Result<(), RecordError> {
+    match var {
+        Variation::Element(_) | Variation::Group(_) => {
+            let bits = fixed_octet_bits(var, 0, item)?;
+            cur.take(bits / 8, item)?;
+            Ok(())
+        }
+        Variation::Extended(parts) => {
+            for (i, fields) in parts.iter().enumerate() {
+                let bits = fields_octet_bits(fields, 1, item)?;
+                // FX is the last bit of the part, so the low bit of its last octet.
+                let fx = cur.take(bits / 8, item)?.last().map(|b| b & 1);
+                match fx {
+                    Some(0) => return Ok(()),
+                    Some(_) if i + 1 == parts.len() => {
+                        return Err(RecordError::ExtendedOverrun { item });
+                    }
+                    Some(_) => {}
+                    None => return Err(RecordError::BadSpec { item }),
+                }
+            }
+            Err(RecordError::BadSpec { item })
+        }
+        Variation::Repetitive {
+            rep: Rep::Byte,
+            var,
+        } => {
+            let n = cur.take(1, item)?[0];
+            for _ in 0..n {
+                skip(var, cur, item)?;
+            }
+            Ok(())
+        }
+        Variation::Repetitive { rep: Rep::Fx, var } => {
+            let octets = fixed_octet_bits(var, 1, item)? / 8;
+            loop {
+                let last = cur.take(octets, item)?.last().copied();
+                match last {
+                    Some(b) if b & 1 == 0 => return Ok(()),
+                    Some(_) => {}
+                    None => return Err(RecordError::BadSpec { item }),
+                }
+            }
+        }
+        Variation::Explicit(_) => {
+            let len = usize::from(cur.take(1, item)?[0]);
+            if len == 0 {
+                return Err(RecordError::ExplicitLength { item });
+            }
+            cur.take(len - 1, item)?;
+            Ok(())
+        }
+        Variation::Compound(subs) => {
+            let start = cur.pos;
+            // Walk the primary subfield in place: no slot list.
+            loop {
+                let Some(&b) = cur.buf.get(cur.pos) else {
+                    return Err(RecordError::Truncated {
+                        item,
+                        need: 1,
+                        available: 0,
+                    });
+                };
+                cur.pos += 1;
+                if b & 1 == 0 {
+                    break;
+                }
+            }
+            let fspec = &cur.buf[start..cur.pos];
+            for (octet, &b) in fspec.iter().enumerate() {
+                for bit in 0..7 {
+                    if b & (0x80 >> bit) == 0 {
+                        continue;
+                    }
+                    let slot = octet * 7 + bit;
+                    let Some(Some(sub)) = subs.get(slot) else {
+                        return Err(RecordError::UnknownSubitem { item, slot });
+                    };
+                    skip(&sub.var, cur, item)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
 fn fixed_octet_bits(var: &Variation, extra: u32, item: &'static str) -> Result<usize, RecordError> {
     match var.fixed_bits() {
         Some(b) if (b + extra).is_multiple_of(8) && b + extra > 0 => Ok((b + extra) as usize),
@@ -192,8 +285,7 @@ fn fields_octet_bits(
     extra: u32,
     item: &'static str,
 ) -> Result<usize, RecordError> {
-    let bits: Option<u32> = fields.iter().map(Field::fixed_bits).sum();
-    match bits {
+    match crate::spec::fields_bits(fields) {
         Some(b) if (b + extra).is_multiple_of(8) => Ok((b + extra) as usize),
         _ => Err(RecordError::BadSpec { item }),
     }

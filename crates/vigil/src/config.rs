@@ -1,5 +1,5 @@
 //! The service configuration: one TOML file, strict (unknown keys are errors), every section
-//! optional except the feeds.
+//! optional except the sensors (at least one `[[feed]]` or `[[radar]]`).
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use vigil_core::LatLon;
 use vigil_feed::{FeedConfig, PreparedFeed, TimeBase};
 use vigil_picture::PictureConfig;
+use vigil_radar::{Cat062OutConfig, RadarConfig, SourceConfig};
 
 /// The default replay configuration, built into the binary so that `vigil run` works on a
 /// fresh clone beside `../shared/data`.
@@ -36,6 +37,45 @@ pub struct Config {
     /// The sensors: one `[[feed]]` table each.
     #[serde(default, rename = "feed")]
     pub feeds: Vec<FeedConfig>,
+    /// The ASTERIX sensors: one `[[radar]]` table each. Their sensor ids follow the feeds'.
+    #[serde(default, rename = "radar")]
+    pub radars: Vec<RadarConfig>,
+    /// What `/data/radar.json` keeps of the ASTERIX sensors' observations.
+    #[serde(default)]
+    pub radar_view: RadarViewConfig,
+    /// The picture sent out as CAT062: one `[[cat062_out]]` table per destination.
+    #[serde(default)]
+    pub cat062_out: Vec<Cat062OutConfig>,
+}
+
+/// `[radar_view]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RadarViewConfig {
+    /// Keep each sensor's observations of the last this many seconds (of its own time).
+    pub keep_s: f64,
+    /// And at most this many per sensor.
+    pub max_plots: usize,
+}
+
+impl Default for RadarViewConfig {
+    fn default() -> Self {
+        let d = vigil_radar::StoreLimits::default();
+        Self {
+            keep_s: d.keep_s,
+            max_plots: d.max_per_sensor,
+        }
+    }
+}
+
+impl RadarViewConfig {
+    /// The store's limits.
+    pub fn limits(&self) -> vigil_radar::StoreLimits {
+        vigil_radar::StoreLimits {
+            keep_s: self.keep_s,
+            max_per_sensor: self.max_plots,
+        }
+    }
 }
 
 /// `[centre]`.
@@ -247,13 +287,44 @@ pub fn embedded_default() -> Result<Loaded> {
 /// Checks values the types cannot; returns warnings worth showing.
 pub fn validate(config: &Config) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    if config.feeds.is_empty() {
+    if config.feeds.is_empty() && config.radars.is_empty() {
         bail!(
-            "no [[feed]] configured: add one (a receiver over tcp, or a file to replay); \
-             config/vigil.example.toml shows both"
+            "no [[feed]] configured: add one (a receiver over tcp, or a file to replay), or an \
+             ASTERIX [[radar]]; config/vigil.example.toml shows them all"
         );
     }
     vigil_feed::validate_all(&config.feeds)?;
+    vigil_radar::validate_all(&config.radars)?;
+    vigil_radar::validate_outputs(&config.cat062_out)?;
+    // One sensor table: feeds take the ids from 0, radars the ones after them.
+    if config.feeds.len() + config.radars.len() > usize::from(u16::MAX) {
+        bail!(
+            "too many sensors: at most {} feeds and radars in all",
+            u16::MAX
+        );
+    }
+    let mut names = std::collections::HashSet::new();
+    for name in config
+        .feeds
+        .iter()
+        .map(FeedConfig::name)
+        .chain(config.radars.iter().map(|r| r.name.as_str()))
+    {
+        if !names.insert(name) {
+            bail!(
+                "sensor name {name:?} is used twice (by a [[feed]] and a [[radar]]); each sensor needs its own"
+            );
+        }
+    }
+    if !(config.radar_view.keep_s.is_finite() && config.radar_view.keep_s > 0.0) {
+        bail!(
+            "`radar_view.keep_s` must be a positive number of seconds, got {}",
+            config.radar_view.keep_s
+        );
+    }
+    if config.radar_view.max_plots == 0 {
+        bail!("`radar_view.max_plots` must be at least 1");
+    }
     let positive = |name: &str, v: f64| -> Result<()> {
         if !(v.is_finite() && v > 0.0) {
             bail!("`{name}` must be a positive number of seconds, got {v}");
@@ -371,6 +442,40 @@ pub fn summary(loaded: &Loaded) -> String {
         };
         let _ = writeln!(s, "  [{i}] {:<16} {what}", f.name());
     }
+    if !c.radars.is_empty() {
+        let _ = writeln!(s, "radars:        {}", c.radars.len());
+    }
+    for (i, r) in c.radars.iter().enumerate() {
+        let id = c.feeds.len() + i;
+        let position = r
+            .position
+            .map_or("not set (CAT034 I120 when sent)".to_owned(), |p| {
+                format!("{}, {}, {} m", p.lat, p.lon, p.height_m)
+            });
+        let extra = match &r.source {
+            SourceConfig::Pcap(p) => format!(
+                " (timestamps {}, speed {})",
+                lower(p.timestamps),
+                p.speed.map_or("max".to_owned(), |s| format!("{s}x"))
+            ),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            s,
+            "  [{id}] {:<16} {}{extra}; position {position}; sigma {} m / {} deg",
+            r.name,
+            r.source_label(&loaded.base_dir),
+            r.sigma_range_m,
+            r.sigma_azimuth_deg
+        );
+    }
+    for o in &c.cat062_out {
+        let _ = writeln!(
+            s,
+            "cat062 out:    {} to {} every {} s (SAC {} SIC {})",
+            o.name, o.destination, o.period_s, o.sac, o.sic
+        );
+    }
     s
 }
 
@@ -444,6 +549,37 @@ mod tests {
             ":30005",
             ":30002",
             ":30003",
+            "[[radar]]",
+            "position",
+            "height_m",
+            "sigma_range_m",
+            "sigma_azimuth_deg",
+            "sigma_position_m",
+            "sigma_velocity_mps",
+            "sac",
+            "sic",
+            "editions",
+            "[radar.source]",
+            "type = \"udp\"",
+            "listen",
+            "group",
+            "interface",
+            "recv_buffer_bytes",
+            "quiet_after_s",
+            "type = \"pcap\"",
+            "type = \"raw\"",
+            "port",
+            "[radar_view]",
+            "keep_s",
+            "max_plots",
+            "[[cat062_out]]",
+            "destination",
+            "bind",
+            "ttl",
+            "period_s",
+            "service_id",
+            "max_block_bytes",
+            "max_position_age_s",
         ] {
             assert!(
                 text.contains(key),
@@ -493,6 +629,17 @@ mod tests {
             "reference",
         );
         check("[pipeline]\nchannel_capacity = 0", "channel_capacity");
+        check(
+            "[[radar]]\nname = \"a\"\nsource = { type = \"raw\", path = \"x\" }",
+            "used twice",
+        );
+        check("[radar_view]\nkeep_s = 0.0", "keep_s");
+        let radar_only = parse(
+            "[[radar]]\nname = \"r\"\nsource = { type = \"udp\", listen = \"127.0.0.1:8600\" }\n",
+            &Origin::Embedded,
+        )
+        .expect("parses");
+        validate(&radar_only).expect("a centre may have radars only");
         let none = parse("[centre]\nname = \"x\"\n", &Origin::Embedded).expect("parses");
         assert!(format!("{:#}", validate(&none).expect_err("no feeds")).contains("[[feed]]"));
     }

@@ -22,6 +22,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/data/aircraft.json", get(aircraft))
         .route("/data/receiver.json", get(receiver))
         .route("/data/sensors.json", get(sensors))
+        .route("/data/radar.json", get(radar))
         .route("/data/stream", get(stream))
         .with_state(shared)
 }
@@ -30,7 +31,8 @@ const INDEX: &str = "Vigil air picture\n\n\
     GET /data/aircraft.json   the picture, readsb / dump1090-fa schema (tar1090 reads it)\n\
     GET /data/receiver.json   readsb receiver.json: version, refresh, lat/lon\n\
     GET /data/stream          JSON lines: {\"type\":\"update\"|\"expired\"|\"heartbeat\",...}\n\
-    GET /data/sensors.json    per-sensor counters\n\
+    GET /data/sensors.json    per-sensor counters (feeds, radars, CAT062 outputs)\n\
+    GET /data/radar.json      recent observations of each ASTERIX sensor, on the map\n\
     GET /healthz              ok\n";
 
 async fn index() -> &'static str {
@@ -69,7 +71,22 @@ async fn sensors(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
         (shared.now(&st), st.picture.stats())
     };
     let list: Vec<_> = shared.sensors.iter().map(|s| s.snapshot()).collect();
-    Json(json!({"now": now.secs(), "picture": picture, "sensors": list}))
+    let (radars, outputs) = shared.radar.counters_json();
+    Json(json!({
+        "now": now.secs(),
+        "picture": picture,
+        "sensors": list,
+        "radars": radars,
+        "outputs": outputs,
+    }))
+}
+
+async fn radar(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
+    let now = {
+        let st = shared.lock();
+        shared.now(&st)
+    };
+    Json(json!({"now": now.secs(), "radars": shared.radar.radars_json()}))
 }
 
 /// The state of one `/data/stream` response.

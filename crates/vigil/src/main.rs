@@ -5,6 +5,7 @@ mod config;
 mod decode;
 mod http;
 mod pipeline;
+mod radar;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -187,6 +188,27 @@ fn check_config(file: &std::path::Path) -> Result<()> {
     if prepared.len() == loaded.config.feeds.len() {
         config::time_base(&prepared)?;
     }
+    // Radar sockets are not bound here (the port may be taken by the running centre); their
+    // files are looked at like the feeds'.
+    for r in &loaded.config.radars {
+        let path = match &r.source {
+            vigil_radar::SourceConfig::Pcap(p) => &p.path,
+            vigil_radar::SourceConfig::Raw(f) => &f.path,
+            vigil_radar::SourceConfig::Udp(_) => continue,
+        };
+        let resolved = if path.is_absolute() {
+            path.clone()
+        } else {
+            loaded.base_dir.join(path)
+        };
+        if !resolved.is_file() {
+            println!(
+                "warning: radar {:?}: {} is not a readable file here",
+                r.name,
+                resolved.display()
+            );
+        }
+    }
     println!("ok");
     Ok(())
 }
@@ -243,18 +265,32 @@ fn run(config_path: Option<PathBuf>) -> Result<()> {
     let prepared = vigil_feed::prepare(&loaded.config.feeds, &loaded.base_dir)
         .with_context(|| format!("in {}", loaded.origin))?;
     let time_base = config::time_base(&prepared)?;
+    // Radars take the sensor ids after the feeds'. Their sockets are bound here, so that a
+    // port in use or a group that cannot be joined stops the start with its reason.
+    let first_radar = u16::try_from(loaded.config.feeds.len()).context("too many feeds")?;
+    let radars = vigil_radar::prepare(&loaded.config.radars, first_radar, &loaded.base_dir)
+        .with_context(|| format!("in {}", loaded.origin))?;
+    let outputs = loaded
+        .config
+        .cat062_out
+        .iter()
+        .map(vigil_radar::prepare_output)
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("in {}", loaded.origin))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("vigil")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(loaded, prepared, time_base))
+    runtime.block_on(serve(loaded, prepared, time_base, radars, outputs))
 }
 
 async fn serve(
     loaded: config::Loaded,
     prepared: Vec<vigil_feed::PreparedFeed>,
     time_base: TimeBase,
+    radars: Vec<vigil_radar::PreparedRadar>,
+    outputs: Vec<vigil_radar::PreparedOutput>,
 ) -> Result<()> {
     let cfg = loaded.config;
     let shutdown = CancellationToken::new();
@@ -272,20 +308,60 @@ async fn serve(
         .context("cannot read the listening address")?;
 
     let (tx, rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
+    // A centre with radars only: keep the feed channel open, or the pipeline would log at
+    // once that every feed has ended.
+    let _no_feeds = prepared.is_empty().then(|| tx.clone());
     let feeds = vigil_feed::Feeds::spawn(prepared, tx, clock.clone(), shutdown.clone());
-    let mut picture = Picture::new(cfg.picture.picture_config());
-    // The picture's JSON names each aircraft's sensors; the index is the SensorId.
-    picture.set_sensor_names(cfg.feeds.iter().map(|f| f.name().to_owned()).collect());
-    let shared = Arc::new(pipeline::Shared::new(
-        picture,
-        feeds.sensors().to_vec(),
-        clock,
-        time_base,
-        cfg.centre.name.clone(),
-        (cfg.http.stream_flush_s * 1000.0).round() as u64,
-        cfg.http.max_stream_clients,
-        shutdown.clone(),
+    let (radar_tx, radar_rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
+    let positions: Vec<_> = radars.iter().map(|r| r.config.origin()).collect();
+    let radars = vigil_radar::Radars::spawn(radars, radar_tx, clock.clone(), shutdown.clone());
+    let radar_shared = Arc::new(radar::RadarShared::new(
+        cfg.radar_view.limits(),
+        radars.sensors().iter().cloned().zip(positions).collect(),
     ));
+    let radar_task = tokio::spawn(radar::run(radar_shared.clone(), radar_rx, shutdown.clone()));
+    let mut picture = Picture::new(cfg.picture.picture_config());
+    // The picture's JSON names each aircraft's sensors; the index is the SensorId (feeds
+    // first, then radars).
+    picture.set_sensor_names(
+        cfg.feeds
+            .iter()
+            .map(|f| f.name().to_owned())
+            .chain(cfg.radars.iter().map(|r| r.name.clone()))
+            .collect(),
+    );
+    let shared = Arc::new(
+        pipeline::Shared::new(
+            picture,
+            feeds.sensors().to_vec(),
+            clock,
+            time_base,
+            cfg.centre.name.clone(),
+            (cfg.http.stream_flush_s * 1000.0).round() as u64,
+            cfg.http.max_stream_clients,
+            shutdown.clone(),
+        )
+        .with_radar(radar_shared.clone()),
+    );
+    let mut output_tasks = Vec::new();
+    for output in outputs {
+        let max_age = output.config.max_position_age_s;
+        let name = output.config.name.clone();
+        let picture = shared.clone();
+        // Copies the tracks out under the picture lock; encoding and sending happen after.
+        let snapshot = move || {
+            let st = picture.lock();
+            let now = picture.now(&st);
+            (
+                now,
+                vigil_radar::tracks_from_picture(&st.picture, now, max_age),
+            )
+        };
+        let running = vigil_radar::spawn_output(output, snapshot, shutdown.clone())
+            .with_context(|| format!("cannot start CAT062 output {name:?}"))?;
+        radar_shared.add_output(running.stats);
+        output_tasks.push(running.task);
+    }
     let settings = pipeline::Settings {
         expire_interval_s: cfg.pipeline.expire_interval_s,
         flush: Duration::from_secs_f64(cfg.http.stream_flush_s),
@@ -300,6 +376,8 @@ async fn serve(
         centre = %cfg.centre.name,
         config = %loaded.origin,
         feeds = feeds.sensors().len(),
+        radars = radars.sensors().len(),
+        cat062_outputs = output_tasks.len(),
         time = if time_base == TimeBase::Recorded { "recorded" } else { "clock" },
         "vigil started"
     );
@@ -320,6 +398,15 @@ async fn serve(
         tracing::error!("pipeline task ended abnormally");
     }
     feeds.join().await;
+    radars.join().await;
+    if radar_task.await.is_err() {
+        tracing::error!("radar observation task ended abnormally");
+    }
+    for task in output_tasks {
+        if task.await.is_err() {
+            tracing::error!("CAT062 output task ended abnormally");
+        }
+    }
     tracing::info!("vigil stopped");
     served.context("HTTP server failed")
 }

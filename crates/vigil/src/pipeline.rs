@@ -17,6 +17,8 @@ use vigil_core::{Clock, IcaoAddress, LatLon, UnixTime};
 use vigil_feed::{FeedBatch, SensorHandle, TimeBase};
 use vigil_picture::{Ingested, Picture};
 
+use crate::radar::RadarShared;
+
 /// What the HTTP handlers share with the pipeline.
 pub struct Shared {
     state: Mutex<PictureState>,
@@ -38,6 +40,8 @@ pub struct Shared {
     pub stream_slots: Arc<Semaphore>,
     /// The one shutdown signal.
     pub shutdown: CancellationToken,
+    /// The ASTERIX sensors and CAT062 outputs.
+    pub radar: Arc<RadarShared>,
 }
 
 /// The picture and its time.
@@ -82,7 +86,14 @@ impl Shared {
             refresh_ms,
             stream_slots: Arc::new(Semaphore::new(max_stream_clients)),
             shutdown,
+            radar: Arc::new(RadarShared::default()),
         }
+    }
+
+    /// With the ASTERIX sensors' shared state.
+    pub fn with_radar(mut self, radar: Arc<RadarShared>) -> Self {
+        self.radar = radar;
+        self
     }
 
     /// Locks the picture. Held only for ingesting a batch or rendering JSON.

@@ -554,3 +554,134 @@ fn run_replays_a_recording_and_serves_the_picture() {
     assert!(status.success(), "exit status {status}; stderr:\n{log}");
     assert!(log.contains("vigil stopped"), "{log}");
 }
+
+/// `vigil run` with ASTERIX: a radar capture replayed into `/data/radar.json` (plots on the
+/// map with their identities) and its counters in `/data/sensors.json`, while the picture of
+/// the ADS-B recording goes out as CAT062 to a UDP receiver, whose blocks decode to aircraft
+/// of that picture.
+#[test]
+fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
+    let (Some(recording), Some(capture)) = (
+        shared_data("adsb/long_flight.csv"),
+        shared_data("asterix/cat_034_048.pcap"),
+    ) else {
+        return;
+    };
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind receiver");
+    receiver
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let dir = tempdir("radar");
+    let config = dir.join("radar.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[centre]\nname = \"e2e-radar\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+             [picture]\nexpire_after_s = 86400.0\n\
+             [radar_view]\nkeep_s = 3600.0\n\
+             [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\n\
+             [[radar]]\nname = \"split\"\nposition = {{ lat = 43.5710220, lon = 16.4060624, height_m = 780.0 }}\n\
+             sac = 25\nsic = 12\n\
+             source = {{ type = \"pcap\", path = {:?} }}\n\
+             [[cat062_out]]\nname = \"partner\"\ndestination = \"{}\"\nperiod_s = 0.2\n\
+             sac = 25\nsic = 100\nmax_position_age_s = 600.0\n",
+            recording.to_str().expect("utf-8"),
+            capture.to_str().expect("utf-8"),
+            receiver.local_addr().expect("addr"),
+        ),
+    )
+    .expect("write config");
+    let svc = start_service(&config, dir.join("stderr.log"));
+    let addr = svc.addr.clone();
+
+    let t0 = Instant::now();
+    let sensors = loop {
+        let s = get_json(&addr, "/data/sensors.json");
+        if s["sensors"][0]["state"] == "finished" && s["radars"][0]["state"] == "finished" {
+            break s;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(120),
+            "replays did not finish: {s}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let r = &sensors["radars"][0];
+    assert_eq!(r["name"], "split");
+    assert_eq!(r["id"], 1, "radars take the ids after the feeds");
+    assert_eq!(r["kind"], "pcap");
+    assert_eq!(r["datagrams"], 100);
+    assert_eq!(r["records_by_category"]["48"], 128);
+    assert_eq!(r["records_by_category"]["34"], 34);
+    // The capture holds seven radars; this one (SIC 12) has 38 plots, the others' records
+    // are dropped and counted.
+    assert_eq!(r["observations"], 38);
+    assert!(r["other_sources"].as_u64().is_some_and(|n| n > 0), "{r}");
+    let sources = r["data_sources"].as_object().expect("data_sources");
+    assert_eq!(sources.len(), 7, "seven radars on the stream: {sources:?}");
+    assert!(sources["25/12"].as_u64().is_some_and(|n| n > 0));
+    assert_eq!(r["service"]["reported_position"]["height_m"], 780.0);
+
+    let radar = get_json(&addr, "/data/radar.json");
+    let split = &radar["radars"][0];
+    assert_eq!(split["name"], "split");
+    assert_eq!(split["position"]["height_m"], 780.0);
+    let plots = split["plots"].as_array().expect("plots");
+    assert_eq!(plots.len(), 38, "{split}");
+    for p in plots {
+        let (lat, lon) = (p["lat"].as_f64().unwrap(), p["lon"].as_f64().unwrap());
+        // Within the radar's reach (256 NM) of Split.
+        assert!(
+            (lat - 43.57).abs() < 5.0 && (lon - 16.41).abs() < 7.0,
+            "{p}"
+        );
+        assert_eq!(p["kind"], "polar");
+        assert!(p["range_m"].is_f64() && p["azimuth_deg"].is_f64(), "{p}");
+    }
+    // CroatiaControl's decode of SIC 12's first plot.
+    let gwi = &plots[0];
+    assert_eq!(gwi["hex"], "3c5eeb");
+    assert_eq!(gwi["flight"], "GWI7BX");
+    assert_eq!(gwi["squawk"], "6050");
+    assert_eq!(gwi["alt_baro"], 24600.0);
+    assert_eq!(gwi["sensor_track"], 1581);
+    assert!((gwi["azimuth_deg"].as_f64().unwrap() - 312.7093506).abs() < 1e-6);
+
+    // CAT062: every datagram one block of valid track records, of aircraft in the picture.
+    let served: std::collections::BTreeSet<String> =
+        get_json(&addr, "/data/aircraft.json")["aircraft"]
+            .as_array()
+            .expect("aircraft")
+            .iter()
+            .filter_map(|a| a["hex"].as_str().map(str::to_owned))
+            .collect();
+    let mut buf = [0u8; 65_536];
+    let mut addresses = std::collections::BTreeSet::new();
+    let t1 = Instant::now();
+    while t1.elapsed() < Duration::from_secs(2) || addresses.is_empty() {
+        let n = receiver.recv(&mut buf).expect("a CAT062 datagram");
+        let block = vigil_asterix::DataBlock::decode(vigil_asterix::tables::CAT062, &buf[..n])
+            .expect("valid CAT062");
+        for rec in &block.records {
+            let t = vigil_asterix::cat062::Track::from_record(rec);
+            assert_eq!(t.sac_sic, Some((25, 100)));
+            assert!(t.position.is_some());
+            if let Some(a) = t.aircraft.and_then(|a| a.address) {
+                addresses.insert(a.to_string());
+            }
+        }
+        assert!(t1.elapsed() < Duration::from_secs(30), "no tracks received");
+    }
+    assert!(
+        addresses.is_subset(&served),
+        "{addresses:?} not all in {served:?}"
+    );
+    let outputs = get_json(&addr, "/data/sensors.json")["outputs"].clone();
+    assert_eq!(outputs[0]["name"], "partner");
+    assert!(
+        outputs[0]["records"].as_u64().is_some_and(|n| n > 0),
+        "{outputs}"
+    );
+    assert_eq!(outputs[0]["send_errors"], 0);
+    drop(svc);
+}

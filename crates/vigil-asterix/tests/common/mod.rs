@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+pub mod generate;
+
 /// `shared/data/asterix/<name>`, or `None` (with a message) when the shared data is absent.
 pub fn data(test: &str, name: &str) -> Option<Vec<u8>> {
     let base = match std::env::var_os("VIGIL_SHARED_DATA") {
