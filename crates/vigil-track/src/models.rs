@@ -1,0 +1,248 @@
+//! Motion models: state transition and process noise for a time step.
+//!
+//! States are Cartesian in a local frame. Constant velocity and coordinated turn share the
+//! 6-state `[x, y, z, vx, vy, vz]` (so an IMM can mix them); constant acceleration has the
+//! 9-state `[x, y, z, vx, vy, vz, ax, ay, az]`. Process noise is continuous white noise on the
+//! highest derivative (Bar-Shalom, Li, Kirubarajan, *Estimation with Applications to Tracking
+//! and Navigation*, §6.2), with separate spectral densities for the horizontal axes and the
+//! vertical one: aircraft manoeuvre far more in the horizontal than in the vertical, and other
+//! domains (missiles, pedestrians) choose their own values.
+
+use nalgebra::SMatrix;
+use serde::{Deserialize, Serialize};
+
+/// A discrete-time linear motion model for an `N`-dimensional state.
+pub trait MotionModel<const N: usize> {
+    /// The state transition matrix over `dt` seconds.
+    fn transition(&self, dt: f64) -> SMatrix<f64, N, N>;
+    /// The process noise covariance accumulated over `dt` seconds.
+    fn process_noise(&self, dt: f64) -> SMatrix<f64, N, N>;
+}
+
+/// Constant velocity (white-noise acceleration).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConstantVelocity {
+    /// Spectral density of the horizontal acceleration noise, m²/s³.
+    pub q_horizontal: f64,
+    /// Spectral density of the vertical acceleration noise, m²/s³.
+    pub q_vertical: f64,
+}
+
+impl ConstantVelocity {
+    /// A model with the given noise densities (m²/s³).
+    pub const fn new(q_horizontal: f64, q_vertical: f64) -> Self {
+        Self {
+            q_horizontal,
+            q_vertical,
+        }
+    }
+}
+
+/// Process noise of a white-noise-acceleration model, per axis density.
+fn cv_noise(dt: f64, q: [f64; 3]) -> SMatrix<f64, 6, 6> {
+    let mut m = SMatrix::<f64, 6, 6>::zeros();
+    let (d2, d3) = (dt * dt, dt * dt * dt);
+    for (i, qi) in q.into_iter().enumerate() {
+        m[(i, i)] = qi * d3 / 3.0;
+        m[(i, i + 3)] = qi * d2 / 2.0;
+        m[(i + 3, i)] = qi * d2 / 2.0;
+        m[(i + 3, i + 3)] = qi * dt;
+    }
+    m
+}
+
+impl MotionModel<6> for ConstantVelocity {
+    fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
+        let mut f = SMatrix::<f64, 6, 6>::identity();
+        for i in 0..3 {
+            f[(i, i + 3)] = dt;
+        }
+        f
+    }
+
+    fn process_noise(&self, dt: f64) -> SMatrix<f64, 6, 6> {
+        cv_noise(dt, [self.q_horizontal, self.q_horizontal, self.q_vertical])
+    }
+}
+
+/// Coordinated turn at a known, constant turn rate in the horizontal plane (positive =
+/// counter-clockwise seen from above, a left turn), constant vertical velocity. With a fixed
+/// rate the model is linear; an IMM with a left and a right turn model beside constant velocity
+/// follows a manoeuvring aircraft without the numerical fragility of estimating the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CoordinatedTurn {
+    /// Turn rate, radians per second.
+    pub omega_rad_s: f64,
+    /// Spectral density of the horizontal acceleration noise, m²/s³.
+    pub q_horizontal: f64,
+    /// Spectral density of the vertical acceleration noise, m²/s³.
+    pub q_vertical: f64,
+}
+
+impl CoordinatedTurn {
+    /// A model turning at `omega_rad_s`.
+    pub const fn new(omega_rad_s: f64, q_horizontal: f64, q_vertical: f64) -> Self {
+        Self {
+            omega_rad_s,
+            q_horizontal,
+            q_vertical,
+        }
+    }
+}
+
+impl MotionModel<6> for CoordinatedTurn {
+    fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
+        let w = self.omega_rad_s;
+        let (s, c) = (w * dt).sin_cos();
+        // sin(wT)/w and (1 - cos wT)/w tend to T and 0 as w → 0; use the limits near zero so
+        // that a zero rate is exactly constant velocity instead of 0/0.
+        let (a, b) = if w.abs() < 1e-9 {
+            (dt, 0.0)
+        } else {
+            (s / w, (1.0 - c) / w)
+        };
+        let mut f = SMatrix::<f64, 6, 6>::identity();
+        f[(0, 3)] = a;
+        f[(0, 4)] = -b;
+        f[(1, 3)] = b;
+        f[(1, 4)] = a;
+        f[(3, 3)] = c;
+        f[(3, 4)] = -s;
+        f[(4, 3)] = s;
+        f[(4, 4)] = c;
+        f[(2, 5)] = dt;
+        f
+    }
+
+    fn process_noise(&self, dt: f64) -> SMatrix<f64, 6, 6> {
+        cv_noise(dt, [self.q_horizontal, self.q_horizontal, self.q_vertical])
+    }
+}
+
+/// Constant acceleration (white-noise jerk), 9 states.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ConstantAcceleration {
+    /// Spectral density of the horizontal jerk noise, m²/s⁵.
+    pub q_horizontal: f64,
+    /// Spectral density of the vertical jerk noise, m²/s⁵.
+    pub q_vertical: f64,
+}
+
+impl ConstantAcceleration {
+    /// A model with the given noise densities (m²/s⁵).
+    pub const fn new(q_horizontal: f64, q_vertical: f64) -> Self {
+        Self {
+            q_horizontal,
+            q_vertical,
+        }
+    }
+}
+
+impl MotionModel<9> for ConstantAcceleration {
+    fn transition(&self, dt: f64) -> SMatrix<f64, 9, 9> {
+        let mut f = SMatrix::<f64, 9, 9>::identity();
+        for i in 0..3 {
+            f[(i, i + 3)] = dt;
+            f[(i, i + 6)] = dt * dt / 2.0;
+            f[(i + 3, i + 6)] = dt;
+        }
+        f
+    }
+
+    fn process_noise(&self, dt: f64) -> SMatrix<f64, 9, 9> {
+        let mut m = SMatrix::<f64, 9, 9>::zeros();
+        let t = [1.0, dt, dt * dt, dt.powi(3), dt.powi(4), dt.powi(5)];
+        // Blocks [p, v, a] × [p, v, a] of ∫ F(s) G Gᵀ F(s)ᵀ ds for white jerk.
+        let block = [
+            [t[5] / 20.0, t[4] / 8.0, t[3] / 6.0],
+            [t[4] / 8.0, t[3] / 3.0, t[2] / 2.0],
+            [t[3] / 6.0, t[2] / 2.0, t[1]],
+        ];
+        let q = [self.q_horizontal, self.q_horizontal, self.q_vertical];
+        for (axis, qa) in q.into_iter().enumerate() {
+            for (r, row) in block.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    m[(axis + 3 * r, axis + 3 * c)] = qa * v;
+                }
+            }
+        }
+        m
+    }
+}
+
+/// One of the 6-state models an IMM can mix.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Model6 {
+    /// Constant velocity.
+    Cv(ConstantVelocity),
+    /// Coordinated turn at a fixed rate.
+    Ct(CoordinatedTurn),
+}
+
+impl MotionModel<6> for Model6 {
+    fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
+        match self {
+            Self::Cv(m) => m.transition(dt),
+            Self::Ct(m) => m.transition(dt),
+        }
+    }
+
+    fn process_noise(&self, dt: f64) -> SMatrix<f64, 6, 6> {
+        match self {
+            Self::Cv(m) => m.process_noise(dt),
+            Self::Ct(m) => m.process_noise(dt),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use nalgebra::SVector;
+
+    #[test]
+    fn zero_rate_turn_is_constant_velocity() {
+        let cv = ConstantVelocity::new(1.0, 0.5);
+        let ct = CoordinatedTurn::new(0.0, 1.0, 0.5);
+        assert_eq!(cv.transition(7.0), ct.transition(7.0));
+        assert_eq!(cv.process_noise(7.0), ct.process_noise(7.0));
+    }
+
+    /// A quarter turn at 3°/s takes 30 s and ends heading west after a left turn from north,
+    /// having moved by the turn radius in each axis.
+    #[test]
+    fn coordinated_turn_follows_a_circle() {
+        let w = 3f64.to_radians();
+        let ct = CoordinatedTurn::new(w, 0.0, 0.0);
+        let v = 150.0;
+        let x0 = SVector::<f64, 6>::new(0.0, 0.0, 0.0, 0.0, v, 0.0);
+        let x = ct.transition(30.0) * x0;
+        let r = v / w;
+        assert!((x[0] + r).abs() < 1e-6, "x {}", x[0]);
+        assert!((x[1] - r).abs() < 1e-6, "y {}", x[1]);
+        assert!((x[3] + v).abs() < 1e-9 && x[4].abs() < 1e-9);
+        // Speed is conserved whatever the step.
+        let x2 = ct.transition(7.3) * x0;
+        assert!((x2.fixed_rows::<2>(3).norm() - v).abs() < 1e-9);
+    }
+
+    #[test]
+    fn noise_matrices_are_symmetric_positive_semidefinite() {
+        let cv = ConstantVelocity::new(3.0, 0.2).process_noise(4.0);
+        let ca = ConstantAcceleration::new(3.0, 0.2).process_noise(4.0);
+        assert_eq!(cv, cv.transpose());
+        assert_eq!(ca, ca.transpose());
+        assert!(cv.symmetric_eigenvalues().iter().all(|e| *e > -1e-9));
+        assert!(ca.symmetric_eigenvalues().iter().all(|e| *e > -1e-9));
+    }
+
+    /// The transition of two half steps equals one full step (models are time-invariant).
+    #[test]
+    fn transitions_compose() {
+        let ct = CoordinatedTurn::new(-0.04, 1.0, 1.0);
+        let ca = ConstantAcceleration::new(1.0, 1.0);
+        assert!((ct.transition(3.0) * ct.transition(2.0) - ct.transition(5.0)).amax() < 1e-12);
+        assert!((ca.transition(3.0) * ca.transition(2.0) - ca.transition(5.0)).amax() < 1e-12);
+    }
+}
