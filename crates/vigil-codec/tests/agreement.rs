@@ -238,12 +238,11 @@ fn fast_path_matches_recorded_decode_of_full_flight() {
         };
         t.both_decoded += 1;
         let mut expected = r.expected.clone();
-        if expected["bds"] == "06" {
-            if let Some(obj) = expected.as_object_mut() {
-                if obj.remove("groundspeed").and_then(|v| v.as_f64()) != fast.gs_kt {
-                    surface_speed_differences += 1;
-                }
-            }
+        if expected["bds"] == "06"
+            && let Some(obj) = expected.as_object_mut()
+            && obj.remove("groundspeed").and_then(|v| v.as_f64()) != fast.gs_kt
+        {
+            surface_speed_differences += 1;
         }
         let before = t.mismatches.len();
         compare(&r.frame, &fast, &expected, &mut t);

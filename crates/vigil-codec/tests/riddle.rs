@@ -2,6 +2,8 @@
 //! book's value: the fast path for the fields the picture uses, CPR for positions, and the
 //! rs1090 reference decoder (as `vigil decode` prints it) for the Comm-B registers.
 
+#![allow(clippy::expect_used)] // test helper: a bad vector file should stop the test loudly.
+
 use serde_json::Value;
 use vigil_codec::modes::{self, cpr, crc};
 use vigil_core::LatLon;

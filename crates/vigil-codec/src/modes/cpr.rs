@@ -247,10 +247,10 @@ impl CprState {
         f: &CprFields,
     ) -> Result<LatLon, CprError> {
         let partner = if f.odd { self.even } else { self.odd };
-        if let Some((tp, _)) = partner {
-            if t.since(tp) < 0.0 {
-                return Err(CprError::OutOfOrder);
-            }
+        if let Some((tp, _)) = partner
+            && t.since(tp) < 0.0
+        {
+            return Err(CprError::OutOfOrder);
         }
         // Remember this frame whatever comes of it: it is the newest of its parity.
         if f.odd {
@@ -260,23 +260,22 @@ impl CprState {
         }
         let mut pos = None;
         let mut err = CprError::NeedMore;
-        if let Some((tp, other)) = partner {
-            if t.since(tp) < limits.pair_max_s {
-                let (even, odd) = if f.odd { (&other, f) } else { (f, &other) };
-                pos = airborne_global(even, odd, f.odd);
-                if pos.is_none() {
-                    err = CprError::Inconsistent;
-                }
+        if let Some((tp, other)) = partner
+            && t.since(tp) < limits.pair_max_s
+        {
+            let (even, odd) = if f.odd { (&other, f) } else { (f, &other) };
+            pos = airborne_global(even, odd, f.odd);
+            if pos.is_none() {
+                err = CprError::Inconsistent;
             }
         }
-        if pos.is_none() {
-            if let Some((tl, last)) = self.last {
-                if t.since(tl) < limits.local_max_age_s {
-                    pos = local(f, last);
-                    if pos.is_none() {
-                        err = CprError::Inconsistent;
-                    }
-                }
+        if pos.is_none()
+            && let Some((tl, last)) = self.last
+            && t.since(tl) < limits.local_max_age_s
+        {
+            pos = local(f, last);
+            if pos.is_none() {
+                err = CprError::Inconsistent;
             }
         }
         let pos = pos.ok_or(err)?;
@@ -303,12 +302,11 @@ impl CprState {
         }
         // Surface zones are only 90° wide: the aircraft's own last fix is the best
         // reference, and a fix far from it means the reference was wrong, not a jump.
-        if let Some((_, last)) = self.last {
-            if let Some(p) = local(f, last) {
-                if p.distance_m(&last) / 1000.0 < limits.surface_max_step_km {
-                    return Ok(p);
-                }
-            }
+        if let Some((_, last)) = self.last
+            && let Some(p) = local(f, last)
+            && p.distance_m(&last) / 1000.0 < limits.surface_max_step_km
+        {
+            return Ok(p);
         }
         let reference = reference.ok_or(CprError::NeedMore)?;
         if let Some(p) = local(f, reference) {

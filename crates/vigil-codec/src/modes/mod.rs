@@ -442,13 +442,11 @@ fn extended_squitter(m: &mut ModeS, me: u64) {
             }
         }
         19 => velocity(m, me),
-        28 => {
-            if (me >> 48) & 7 == 1 {
-                m.emergency = Some(Emergency::from_code(((me >> 45) & 7) as u8));
-                let id = ((me >> 32) & 0x1FFF) as u16;
-                if id != 0 {
-                    m.squawk = Some(rs1090::decode::decode_id13(id));
-                }
+        28 if (me >> 48) & 7 == 1 => {
+            m.emergency = Some(Emergency::from_code(((me >> 45) & 7) as u8));
+            let id = ((me >> 32) & 0x1FFF) as u16;
+            if id != 0 {
+                m.squawk = Some(rs1090::decode::decode_id13(id));
             }
         }
         _ => {}
