@@ -13,24 +13,6 @@ use tokio_util::sync::CancellationToken;
 use vigil_core::{ManualClock, UnixTime};
 use vigil_feed::{FeedBatch, FeedConfig, Feeds, SensorState, SensorStats, TimeBase};
 
-/// `../shared/data` beside the project, or `$VIGIL_SHARED_DATA`; `None` (and a message) when
-/// absent, as on a fresh clone without the data.
-fn shared_data(file: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("VIGIL_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = base.join(file);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set VIGIL_SHARED_DATA to the shared data folder)",
-            path.display()
-        );
-        None
-    }
-}
-
 const CLOCK_T: f64 = 1_700_000_000.0;
 
 fn feeds_from_toml(toml_text: &str) -> Vec<FeedConfig> {
@@ -118,7 +100,7 @@ async fn stop(run: Running) -> Vec<SensorStats> {
 
 #[tokio::test]
 async fn csv_recording_replays_every_frame_on_recorded_time() {
-    let Some(path) = shared_data("adsb/long_flight.csv") else {
+    let Some(path) = vigil_testdata::path("adsb/long_flight.csv") else {
         return;
     };
     let mut run = start(&format!(
@@ -147,7 +129,7 @@ async fn csv_recording_replays_every_frame_on_recorded_time() {
 
 #[tokio::test]
 async fn jsonl_recording_replays_every_frame() {
-    let Some(path) = shared_data("adsb/full_flight_short.jsonl") else {
+    let Some(path) = vigil_testdata::path("adsb/full_flight_short.jsonl") else {
         return;
     };
     let mut run = start(&format!(
@@ -237,7 +219,7 @@ async fn garbage_lines_in_a_recording_are_counted_not_fatal() {
 /// Needs the Beast framer (vigil-codec).
 #[tokio::test]
 async fn beast_file_frames_the_dump1090_sample() {
-    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+    let Some(path) = vigil_testdata::path("adsb/sample_dump1090.bin") else {
         return;
     };
     let mut run = start(&format!(
@@ -284,7 +266,7 @@ async fn serve_then_close(payload: Vec<u8>, times: usize) -> (u16, tokio::task::
 
 #[tokio::test]
 async fn tcp_beast_stream_is_read_then_reconnected_after_close() {
-    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+    let Some(path) = vigil_testdata::path("adsb/sample_dump1090.bin") else {
         return;
     };
     let bytes = std::fs::read(&path).expect("read sample");
