@@ -13,7 +13,6 @@
 )]
 
 use proptest::prelude::*;
-use std::path::{Path, PathBuf};
 use vigil_codec::framing::sbs::SbsMessage;
 use vigil_codec::framing::{self, FeedFormat, FramingStats};
 use vigil_codec::{FeedItem, ModeSFrame};
@@ -21,25 +20,6 @@ use vigil_core::IcaoAddress;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// The path of `rel` in the shared data directory, or `None` (with a message) if it is absent.
-fn shared_data(rel: &str) -> Option<PathBuf> {
-    let base = match std::env::var_os("VIGIL_SHARED_DATA") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"),
-    };
-    let path = base.join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (the shared data directory sits beside the project at \
-             ../shared/data; set VIGIL_SHARED_DATA to use another place)",
-            path.display()
-        );
-        None
-    }
-}
 
 /// Feeds `chunks` to a new framer for `format`, finishes it, and returns what came out.
 fn run<'a>(
@@ -145,7 +125,7 @@ impl Recorded {
 /// The 172,432 frames of `long_flight.csv` (each line `unix_ts,hex` with hex an unescaped
 /// Beast record), or `None` if the shared data is absent.
 fn long_flight() -> Option<Vec<Recorded>> {
-    let path = shared_data("adsb/long_flight.csv")?;
+    let path = vigil_testdata::path("adsb/long_flight.csv")?;
     let text = std::fs::read_to_string(path).unwrap();
     let records = text
         .lines()
@@ -338,7 +318,7 @@ fn beast_cases() {
 
 #[test]
 fn beast_sample_dump1090() {
-    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+    let Some(path) = vigil_testdata::path("adsb/sample_dump1090.bin") else {
         return;
     };
     let data = std::fs::read(path).unwrap();
@@ -1094,7 +1074,7 @@ fn sbs_overlong_stream_stays_bounded() {
 /// SBS lines built from `full_flight_short.jsonl` (rs1090's decode of a real flight) the way
 /// readsb writes them, with the messages they must parse back to.
 fn sbs_from_full_flight() -> Option<(String, Vec<FeedItem>)> {
-    let path = shared_data("adsb/full_flight_short.jsonl")?;
+    let path = vigil_testdata::path("adsb/full_flight_short.jsonl")?;
     let text = std::fs::read_to_string(path).unwrap();
     let (mut out, mut expected) = (String::new(), Vec::new());
     for line in text.lines() {
