@@ -118,6 +118,28 @@ fn compare(frame: &[u8], fast: &ModeS, rs: &Value, t: &mut Tally) {
             );
         }
     }
+    if extended && bds == Some("65") {
+        for (key, ours) in [
+            ("version", fast.adsb_version),
+            ("NACp", fast.nac_p),
+            ("SIL", fast.sil),
+        ] {
+            if let Some(v) = rs.get(key).and_then(Value::as_u64) {
+                t.fields_compared += 1;
+                if ours.map(u64::from) != Some(v) {
+                    bad(key, format!("{ours:?}"), v.to_string());
+                }
+            }
+        }
+    }
+    if extended && bds == Some("09") {
+        if let Some(v) = rs.get("NACv").and_then(Value::as_u64) {
+            t.fields_compared += 1;
+            if fast.nac_v.map(u64::from) != Some(v) {
+                bad("NACv", format!("{:?}", fast.nac_v), v.to_string());
+            }
+        }
+    }
     if extended && bds == Some("61") {
         t.fields_compared += 1;
         if fast.emergency.is_none() {

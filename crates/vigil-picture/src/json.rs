@@ -65,6 +65,18 @@ pub struct AircraftJson {
     /// Emitter category, e.g. "A3".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// ADS-B version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<u8>,
+    /// Navigation accuracy category, position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nac_p: Option<u8>,
+    /// Navigation accuracy category, velocity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nac_v: Option<u8>,
+    /// Source integrity level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sil: Option<u8>,
     /// Latitude.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lat: Option<f64>,
@@ -173,6 +185,10 @@ impl AircraftJson {
             squawk: a.squawk.map(|s| format!("{:04x}", s.value)),
             emergency: a.emergency.map(|e| e.value.readsb_name()),
             category: a.category.map(|c| format!("{:02X}", c.value)),
+            version: a.adsb_version.map(|v| v.value),
+            nac_p: a.nac_p.map(|v| v.value),
+            nac_v: a.nac_v.map(|v| v.value),
+            sil: a.sil.map(|v| v.value),
             lat: a.position.map(|p| round(p.value.lat, 6)),
             lon: a.position.map(|p| round(p.value.lon, 6)),
             seen_pos: a.position.map(|p| age(p.at)),

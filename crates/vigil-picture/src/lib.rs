@@ -186,6 +186,14 @@ pub struct Aircraft {
     pub emergency: Option<Timed<Emergency>>,
     /// Emitter category (readsb form, 0xA3 = "A3").
     pub category: Option<Timed<u8>>,
+    /// ADS-B version.
+    pub adsb_version: Option<Timed<u8>>,
+    /// Navigation accuracy category for position (NACp).
+    pub nac_p: Option<Timed<u8>>,
+    /// Navigation accuracy category for velocity (NACv).
+    pub nac_v: Option<Timed<u8>>,
+    /// Source integrity level.
+    pub sil: Option<Timed<u8>>,
     /// Per-sensor contributions.
     pub sensors: Vec<SensorContribution>,
     cpr: CprState,
@@ -213,6 +221,10 @@ impl Aircraft {
             squawk: None,
             emergency: None,
             category: None,
+            adsb_version: None,
+            nac_p: None,
+            nac_v: None,
+            sil: None,
             sensors: Vec::new(),
             cpr: CprState::default(),
         }
@@ -268,6 +280,10 @@ impl Aircraft {
         set(&mut self.squawk, m.squawk, now);
         set(&mut self.emergency, m.emergency, now);
         set(&mut self.category, m.category, now);
+        set(&mut self.adsb_version, m.adsb_version, now);
+        set(&mut self.nac_p, m.nac_p, now);
+        set(&mut self.nac_v, m.nac_v, now);
+        set(&mut self.sil, m.sil, now);
     }
 }
 

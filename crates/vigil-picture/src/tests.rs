@@ -137,6 +137,12 @@ fn long_flight_builds_thirty_aircraft_with_positions() {
     assert!(with_pos >= 12, "{with_pos}");
     assert!(with_cs >= 15, "{with_cs}");
     assert_eq!(p.stats().cpr_implausible, 0);
+    // Operational status: 44061c (easyJet) reports ADS-B version 2 with NACp 9 and SIL 3.
+    let ezy = snap.aircraft.iter().find(|a| a.hex == "44061c").unwrap();
+    assert_eq!(
+        (ezy.version, ezy.nac_p, ezy.sil),
+        (Some(2), Some(9), Some(3))
+    );
     // The recording holds traffic around Toulouse-Blagnac and Amsterdam-Schiphol: every
     // final position lies within 150 km of one of them (surface pairs near Schiphol decode
     // with an automatic reference taken from aircraft near Toulouse).

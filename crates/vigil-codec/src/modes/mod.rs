@@ -229,6 +229,15 @@ pub struct ModeS {
     pub geom_minus_baro_ft: Option<i32>,
     /// Emergency / priority status.
     pub emergency: Option<Emergency>,
+    /// ADS-B version (0, 1 or 2) from the operational status message (TC 31).
+    pub adsb_version: Option<u8>,
+    /// Navigation accuracy category for position (TC 31): 95 % bound on the horizontal
+    /// error, 11 = under 3 m ... 1 = under 10 NM, 0 = unknown.
+    pub nac_p: Option<u8>,
+    /// Navigation accuracy category for velocity (TC 19).
+    pub nac_v: Option<u8>,
+    /// Source integrity level (TC 31).
+    pub sil: Option<u8>,
 }
 
 /// Decodes one 7- or 14-byte reply.
@@ -441,7 +450,23 @@ fn extended_squitter(m: &mut ModeS, me: u64) {
                 m.cpr = Some(cpr);
             }
         }
-        19 => velocity(m, me),
+        19 => {
+            m.nac_v = Some(((me >> 43) & 7) as u8);
+            velocity(m, me);
+        }
+        31 => {
+            // Operational status (DO-260B 2.2.3.2.7.2): version, NACp and SIL sit at the
+            // same place in the airborne and surface subtypes; earlier versions' layouts
+            // differ, so read the accuracy only when the version says 1 or 2.
+            if (me >> 48) & 7 <= 1 {
+                let version = ((me >> 13) & 7) as u8;
+                m.adsb_version = Some(version);
+                if version >= 1 {
+                    m.nac_p = Some(((me >> 8) & 0xF) as u8);
+                    m.sil = Some(((me >> 4) & 3) as u8);
+                }
+            }
+        }
         28 if (me >> 48) & 7 == 1 => {
             m.emergency = Some(Emergency::from_code(((me >> 45) & 7) as u8));
             let id = ((me >> 32) & 0x1FFF) as u16;
