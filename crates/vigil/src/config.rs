@@ -46,6 +46,112 @@ pub struct Config {
     /// The picture sent out as CAT062: one `[[cat062_out]]` table per destination.
     #[serde(default)]
     pub cat062_out: Vec<Cat062OutConfig>,
+    /// The multi-sensor tracker: system tracks from every sensor.
+    #[serde(default)]
+    pub tracker: TrackerSection,
+}
+
+/// `[tracker]`: the multi-sensor tracker (`vigil-track`). The settings not exposed here keep
+/// the tracker's own defaults.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrackerSection {
+    /// Whether the centre runs the tracker (`/data/tracks.json`).
+    pub enabled: bool,
+    /// Origin of the local tracking frame; default: `picture.reference`, else the first
+    /// `[[radar]]` with a position, else the first observation.
+    pub centre: Option<Reference>,
+    /// ADS-B positions of one receiver are handed to the tracker in batches of this many
+    /// seconds (of their own time): one detection opportunity each.
+    pub adsb_batch_s: f64,
+    /// Horizontal acceleration noise density, constant-velocity mode, m²/s³.
+    pub q_cv: f64,
+    /// Horizontal acceleration noise density, turn modes, m²/s³.
+    pub q_turn: f64,
+    /// Vertical acceleration noise density, m²/s³.
+    pub q_vertical: f64,
+    /// Turn rate of the coordinated-turn modes, degrees per second; 0: constant velocity only.
+    pub turn_rate_dps: f64,
+    /// Probability that a correct association falls inside the kinematic gate.
+    pub gate_probability: f64,
+    /// Confirmation: `confirm_m` hits among the first `confirm_n` opportunities.
+    pub confirm_m: u32,
+    /// See `confirm_m`.
+    pub confirm_n: u32,
+    /// A track without update for this long is coasting, seconds.
+    pub coast_after_s: f64,
+    /// A track without update for this long is deleted, seconds.
+    pub delete_after_s: f64,
+    /// A track whose position standard deviation exceeds this is deleted, metres.
+    pub max_sigma_m: f64,
+    /// Plots without identity for this long after the last identified one flag the track
+    /// "transponder lost", seconds.
+    pub transponder_lost_after_s: f64,
+    /// A track's lineage lists the sensors that fed it within this many seconds.
+    pub lineage_window_s: f64,
+    /// Instrumented range of the radars (plots beyond 1.2 × this are refused), metres.
+    pub radar_range_m: f64,
+    /// Reach of an ADS-B receiver, metres.
+    pub adsb_range_m: f64,
+}
+
+impl Default for TrackerSection {
+    fn default() -> Self {
+        let d = vigil_track::TrackerConfig::default();
+        Self {
+            enabled: true,
+            centre: None,
+            adsb_batch_s: 1.0,
+            q_cv: d.q_cv,
+            q_turn: d.q_turn,
+            q_vertical: d.q_vertical,
+            turn_rate_dps: d.turn_rate_dps,
+            gate_probability: d.gate_probability,
+            confirm_m: d.confirm_m,
+            confirm_n: d.confirm_n,
+            coast_after_s: d.coast_after_s,
+            delete_after_s: d.delete_after_s,
+            max_sigma_m: d.max_sigma_m,
+            transponder_lost_after_s: d.transponder_lost_after_s,
+            lineage_window_s: d.lineage_window_s,
+            radar_range_m: 256.0 * 1852.0,
+            adsb_range_m: 600_000.0,
+        }
+    }
+}
+
+impl TrackerSection {
+    /// The tracker's configuration around `origin`.
+    pub fn tracker_config(&self, origin: vigil_core::Geodetic) -> vigil_track::TrackerConfig {
+        vigil_track::TrackerConfig {
+            origin,
+            q_cv: self.q_cv,
+            q_turn: self.q_turn,
+            q_vertical: self.q_vertical,
+            turn_rate_dps: self.turn_rate_dps,
+            gate_probability: self.gate_probability,
+            confirm_m: self.confirm_m,
+            confirm_n: self.confirm_n,
+            coast_after_s: self.coast_after_s,
+            delete_after_s: self.delete_after_s,
+            max_sigma_m: self.max_sigma_m,
+            transponder_lost_after_s: self.transponder_lost_after_s,
+            lineage_window_s: self.lineage_window_s,
+            ..vigil_track::TrackerConfig::default()
+        }
+    }
+
+    /// The local frame's origin when it is known from the configuration.
+    pub fn configured_centre(&self, config: &Config) -> Option<vigil_core::Geodetic> {
+        let at = |r: Reference| vigil_core::Geodetic {
+            pos: LatLon::new(r.lat, r.lon),
+            height_m: 0.0,
+        };
+        self.centre
+            .map(at)
+            .or(config.picture.reference.map(at))
+            .or_else(|| config.radars.iter().find_map(RadarConfig::origin))
+    }
 }
 
 /// `[radar_view]`.
@@ -370,6 +476,7 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
     if config.centre.name.trim().is_empty() {
         bail!("`centre.name` must not be empty");
     }
+    validate_tracker(config)?;
     if !config.http.listen.ip().is_loopback() {
         warnings.push(format!(
             "http.listen = {} is reachable from other machines; the API has no authentication yet",
@@ -377,6 +484,41 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
         ));
     }
     Ok(warnings)
+}
+
+fn validate_tracker(config: &Config) -> Result<()> {
+    let t = &config.tracker;
+    if let Some(r) = t.centre.filter(|r| !LatLon::new(r.lat, r.lon).is_valid()) {
+        bail!(
+            "`tracker.centre` must be lat in -90..=90 and lon in -180..=180, got {}, {}",
+            r.lat,
+            r.lon
+        );
+    }
+    for (name, v) in [
+        ("tracker.adsb_batch_s", t.adsb_batch_s),
+        ("tracker.radar_range_m", t.radar_range_m),
+        ("tracker.adsb_range_m", t.adsb_range_m),
+    ] {
+        if !(v.is_finite() && v > 0.0) {
+            bail!("`{name}` must be a positive number, got {v}");
+        }
+    }
+    if t.delete_after_s <= t.coast_after_s {
+        bail!(
+            "`tracker.delete_after_s` ({}) must be longer than `tracker.coast_after_s` ({})",
+            t.delete_after_s,
+            t.coast_after_s
+        );
+    }
+    // The tracker checks its own settings: build one (with no sensor) to ask it.
+    let origin = vigil_core::Geodetic {
+        pos: LatLon::new(0.0, 0.0),
+        height_m: 0.0,
+    };
+    vigil_track::Tracker::new(t.tracker_config(origin), &[])
+        .map_err(|e| anyhow::anyhow!("[tracker]: {e}"))?;
+    Ok(())
 }
 
 /// Whether the picture runs on recorded time (all feeds are recordings replayed on their
@@ -475,6 +617,24 @@ pub fn summary(loaded: &Loaded) -> String {
             "cat062 out:    {} to {} every {} s (SAC {} SIC {})",
             o.name, o.destination, o.period_s, o.sac, o.sic
         );
+    }
+    let t = &c.tracker;
+    if t.enabled {
+        let _ = writeln!(
+            s,
+            "tracker:       centre {}; confirm {} of {}, coast after {} s, delete after {} s",
+            t.configured_centre(c)
+                .map_or("the first observation".to_owned(), |g| format!(
+                    "{}, {}",
+                    g.pos.lat, g.pos.lon
+                )),
+            t.confirm_m,
+            t.confirm_n,
+            t.coast_after_s,
+            t.delete_after_s
+        );
+    } else {
+        let _ = writeln!(s, "tracker:       off");
     }
     s
 }
@@ -580,6 +740,24 @@ mod tests {
             "service_id",
             "max_block_bytes",
             "max_position_age_s",
+            "[tracker]",
+            "enabled",
+            "centre",
+            "adsb_batch_s",
+            "q_cv",
+            "q_turn",
+            "q_vertical",
+            "turn_rate_dps",
+            "gate_probability",
+            "confirm_m",
+            "confirm_n",
+            "coast_after_s",
+            "delete_after_s",
+            "max_sigma_m",
+            "transponder_lost_after_s",
+            "lineage_window_s",
+            "radar_range_m",
+            "adsb_range_m",
         ] {
             assert!(
                 text.contains(key),
@@ -634,6 +812,13 @@ mod tests {
             "used twice",
         );
         check("[radar_view]\nkeep_s = 0.0", "keep_s");
+        check("[tracker]\nq_cv = -1.0", "q_cv");
+        check("[tracker]\ncoast_after_s = 50.0", "delete_after_s");
+        check(
+            "[tracker]\ncentre = { lat = 0.0, lon = 200.0 }",
+            "tracker.centre",
+        );
+        check("[tracker]\nconfirm_m = 6", "confirm_m");
         let radar_only = parse(
             "[[radar]]\nname = \"r\"\nsource = { type = \"udp\", listen = \"127.0.0.1:8600\" }\n",
             &Origin::Embedded,

@@ -23,6 +23,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/data/receiver.json", get(receiver))
         .route("/data/sensors.json", get(sensors))
         .route("/data/radar.json", get(radar))
+        .route("/data/tracks.json", get(tracks))
         .route("/data/stream", get(stream))
         .with_state(shared)
 }
@@ -30,9 +31,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
 const INDEX: &str = "Vigil air picture\n\n\
     GET /data/aircraft.json   the picture, readsb / dump1090-fa schema (tar1090 reads it)\n\
     GET /data/receiver.json   readsb receiver.json: version, refresh, lat/lon\n\
-    GET /data/stream          JSON lines: {\"type\":\"update\"|\"expired\"|\"heartbeat\",...}\n\
+    GET /data/stream          JSON lines: {\"type\":\"update\"|\"expired\"|\"track\"|\"track_ended\"|\"heartbeat\",...}\n\
     GET /data/sensors.json    per-sensor counters (feeds, radars, CAT062 outputs)\n\
     GET /data/radar.json      recent observations of each ASTERIX sensor, on the map\n\
+    GET /data/tracks.json     system tracks fused from every sensor (404 with the tracker off)\n\
     GET /healthz              ok\n";
 
 async fn index() -> &'static str {
@@ -89,6 +91,17 @@ async fn radar(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
     Json(json!({"now": now.secs(), "radars": shared.radar.radars_json()}))
 }
 
+async fn tracks(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.tracks {
+        Some(t) => Json(t.tracks_json()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "the tracker is off ([tracker] enabled = false)\n",
+        )
+            .into_response(),
+    }
+}
+
 /// The state of one `/data/stream` response.
 struct StreamState {
     first: Option<Bytes>,
@@ -111,7 +124,11 @@ async fn stream(State(shared): State<Arc<Shared>>) -> Response {
         let st = shared.lock();
         let rx = shared.updates.subscribe();
         (
-            Bytes::from(snapshot_lines(&st.picture, shared.now(&st))),
+            Bytes::from(snapshot_lines(
+                &st.picture,
+                shared.tracks.as_deref(),
+                shared.now(&st),
+            )),
             rx,
         )
     };

@@ -6,6 +6,7 @@ mod decode;
 mod http;
 mod pipeline;
 mod radar;
+mod tracking;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -314,12 +315,66 @@ async fn serve(
     let feeds = vigil_feed::Feeds::spawn(prepared, tx, clock.clone(), shutdown.clone());
     let (radar_tx, radar_rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
     let positions: Vec<_> = radars.iter().map(|r| r.config.origin()).collect();
+    // The tracker runs on the picture's time: recorded when the feeds replay on their own
+    // time (or, without feeds, when every radar replays a capture on its recorded time).
+    let recorded = time_base == TimeBase::Recorded
+        || (cfg.feeds.is_empty()
+            && radars.iter().all(|r| {
+                matches!(&r.config.source, vigil_radar::SourceConfig::Pcap(p)
+                    if p.timestamps == vigil_radar::config::Timestamps::Recorded)
+            }));
+    if cfg.tracker.enabled && time_base == TimeBase::Recorded {
+        for r in radars.iter().filter(|r| {
+            !matches!(&r.config.source, vigil_radar::SourceConfig::Pcap(p)
+                if p.timestamps == vigil_radar::config::Timestamps::Recorded)
+        }) {
+            tracing::warn!(
+                radar = %r.config.name,
+                "the feeds replay on their recorded time but this radar runs on the clock: \
+                 the tracker cannot fuse the two (their times do not meet)"
+            );
+        }
+    }
+    let (tracker_tx, tracker) = if cfg.tracker.enabled {
+        let sensors = tracking::Sensors::new(
+            &cfg.feeds
+                .iter()
+                .map(|f| f.name().to_owned())
+                .collect::<Vec<_>>(),
+            &cfg.radars
+                .iter()
+                .map(|r| r.name.clone())
+                .zip(positions.iter().copied())
+                .collect::<Vec<_>>(),
+            &cfg.tracker,
+        );
+        let engine = tracking::Engine::new(
+            cfg.tracker.clone(),
+            sensors,
+            cfg.tracker.configured_centre(&cfg),
+            cfg.centre.name.clone(),
+        )?;
+        let shared = Arc::new(tracking::TrackerShared::new(
+            engine,
+            (!recorded).then(|| clock.clone()),
+        ));
+        let (tx, rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
+        let task = tokio::spawn(tracking::run(shared.clone(), rx, shutdown.clone()));
+        (Some(tx), Some((shared, task)))
+    } else {
+        (None, None)
+    };
     let radars = vigil_radar::Radars::spawn(radars, radar_tx, clock.clone(), shutdown.clone());
     let radar_shared = Arc::new(radar::RadarShared::new(
         cfg.radar_view.limits(),
         radars.sensors().iter().cloned().zip(positions).collect(),
     ));
-    let radar_task = tokio::spawn(radar::run(radar_shared.clone(), radar_rx, shutdown.clone()));
+    let radar_task = tokio::spawn(radar::run(
+        radar_shared.clone(),
+        radar_rx,
+        tracker_tx.clone(),
+        shutdown.clone(),
+    ));
     let mut picture = Picture::new(cfg.picture.picture_config());
     // The picture's JSON names each aircraft's sensors; the index is the SensorId (feeds
     // first, then radars).
@@ -341,7 +396,8 @@ async fn serve(
             cfg.http.max_stream_clients,
             shutdown.clone(),
         )
-        .with_radar(radar_shared.clone()),
+        .with_radar(radar_shared.clone())
+        .with_tracks(tracker.as_ref().map(|(t, _)| t.clone())),
     );
     let mut output_tasks = Vec::new();
     for output in outputs {
@@ -368,6 +424,7 @@ async fn serve(
         heartbeat: Duration::from_secs_f64(cfg.http.stream_heartbeat_s),
         status: (cfg.pipeline.status_interval_s > 0.0)
             .then(|| Duration::from_secs_f64(cfg.pipeline.status_interval_s)),
+        tracker: tracker_tx,
     };
     let pipeline = tokio::spawn(pipeline::run(shared.clone(), rx, settings));
     tokio::spawn(signals(shutdown.clone()));
@@ -377,6 +434,7 @@ async fn serve(
         config = %loaded.origin,
         feeds = feeds.sensors().len(),
         radars = radars.sensors().len(),
+        tracker = tracker.is_some(),
         cat062_outputs = output_tasks.len(),
         time = if time_base == TimeBase::Recorded { "recorded" } else { "clock" },
         "vigil started"
@@ -401,6 +459,11 @@ async fn serve(
     radars.join().await;
     if radar_task.await.is_err() {
         tracing::error!("radar observation task ended abnormally");
+    }
+    if let Some((_, task)) = tracker
+        && task.await.is_err()
+    {
+        tracing::error!("tracker task ended abnormally");
     }
     for task in output_tasks {
         if task.await.is_err() {

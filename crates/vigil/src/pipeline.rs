@@ -13,11 +13,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::{Semaphore, broadcast, mpsc};
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Clock, IcaoAddress, LatLon, UnixTime};
+use vigil_core::{Clock, IcaoAddress, LatLon, Observation, UnixTime};
 use vigil_feed::{FeedBatch, SensorHandle, TimeBase};
 use vigil_picture::{Ingested, Picture};
 
 use crate::radar::RadarShared;
+use crate::tracking;
 
 /// What the HTTP handlers share with the pipeline.
 pub struct Shared {
@@ -42,6 +43,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// The ASTERIX sensors and CAT062 outputs.
     pub radar: Arc<RadarShared>,
+    /// The system tracks, when the tracker runs.
+    pub tracks: Option<Arc<tracking::TrackerShared>>,
 }
 
 /// The picture and its time.
@@ -87,12 +90,19 @@ impl Shared {
             stream_slots: Arc::new(Semaphore::new(max_stream_clients)),
             shutdown,
             radar: Arc::new(RadarShared::default()),
+            tracks: None,
         }
     }
 
     /// With the ASTERIX sensors' shared state.
     pub fn with_radar(mut self, radar: Arc<RadarShared>) -> Self {
         self.radar = radar;
+        self
+    }
+
+    /// With the tracker's shared state.
+    pub fn with_tracks(mut self, tracks: Option<Arc<tracking::TrackerShared>>) -> Self {
+        self.tracks = tracks;
         self
     }
 
@@ -131,8 +141,13 @@ pub fn push_line(out: &mut Vec<u8>, value: &serde_json::Value) {
     out.push(b'\n');
 }
 
-/// Update lines for every aircraft in the picture: what a new stream client starts from.
-pub fn snapshot_lines(picture: &Picture, now: UnixTime) -> Vec<u8> {
+/// Update lines for every aircraft in the picture, then a `track` line for every system
+/// track: what a new stream client starts from.
+pub fn snapshot_lines(
+    picture: &Picture,
+    tracks: Option<&tracking::TrackerShared>,
+    now: UnixTime,
+) -> Vec<u8> {
     let mut out = Vec::new();
     let all = picture.readsb_json(now);
     if let Some(list) = all.get("aircraft").and_then(|a| a.as_array()) {
@@ -142,6 +157,12 @@ pub fn snapshot_lines(picture: &Picture, now: UnixTime) -> Vec<u8> {
                 &json!({"type": "update", "now": now.secs(), "aircraft": aircraft}),
             );
         }
+    }
+    for line in tracks
+        .map(tracking::TrackerShared::snapshot_lines)
+        .unwrap_or_default()
+    {
+        push_line(&mut out, &line);
     }
     out
 }
@@ -178,6 +199,9 @@ pub struct Settings {
     pub heartbeat: Duration,
     /// Status log period; `None` for none.
     pub status: Option<Duration>,
+    /// The tracker's input: each fresh position becomes an ADS-B observation; `None` when
+    /// the tracker is off.
+    pub tracker: Option<mpsc::Sender<tracking::Input>>,
 }
 
 /// Runs until shutdown: ingests batches, expires aircraft, publishes changes.
@@ -198,9 +222,22 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<FeedBatch>, setting
             biased;
             _ = shared.shutdown.cancelled() => break,
             batch = rx.recv(), if feeds_open => match batch {
-                Some(batch) => ingest(&shared, &batch, &settings, &mut last_expire, &mut changes),
+                Some(batch) => {
+                    let mut observations = Vec::new();
+                    let wanted = settings.tracker.is_some().then_some(&mut observations);
+                    let now = ingest(&shared, &batch, &settings, &mut last_expire, &mut changes, wanted);
+                    if let Some(tx) = &settings.tracker {
+                        // Waits when the tracker is behind: feeds then wait too, nothing is
+                        // dropped and a replay stays deterministic. An error only means the
+                        // tracker has stopped (shutdown).
+                        let _ = tx.send(tracking::Input::Adsb { now, observations }).await;
+                    }
+                }
                 None => {
                     feeds_open = false;
+                    if let Some(tx) = &settings.tracker {
+                        let _ = tx.send(tracking::Input::FeedsEnded).await;
+                    }
                     let st = shared.lock();
                     tracing::info!(
                         aircraft = st.picture.len(),
@@ -220,7 +257,8 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<FeedBatch>, setting
                     }
                 }
                 let heartbeat = last_sent.elapsed() >= settings.heartbeat;
-                if (!changes.is_empty() || heartbeat) && publish(&shared, &mut changes, heartbeat) {
+                let tracks = shared.tracks.is_some();
+                if (!changes.is_empty() || heartbeat || tracks) && publish(&shared, &mut changes, heartbeat) {
                     last_sent = Instant::now();
                 }
             }
@@ -257,18 +295,35 @@ fn due(last: Option<UnixTime>, now: UnixTime, interval_s: f64) -> bool {
     last.is_none_or(|l| now.since(l) >= interval_s || now.since(l) < 0.0)
 }
 
+/// Ingests a batch; with `observations`, adds an ADS-B observation for each fresh position.
+/// Returns the picture's time after it.
 fn ingest(
     shared: &Shared,
     batch: &FeedBatch,
     settings: &Settings,
     last_expire: &mut Option<UnixTime>,
     changes: &mut Changes,
-) {
+    mut observations: Option<&mut Vec<Observation>>,
+) -> UnixTime {
     let mut st = shared.lock();
     let recorded = batch.time_base == TimeBase::Recorded && shared.time_base == TimeBase::Recorded;
     for item in &batch.items {
+        let positions = st.picture.stats().positions;
         if let Ingested::Updated(icao) = st.picture.ingest(item.time, batch.sensor, &item.item) {
             changes.update(icao);
+            if let Some(out) = observations.as_deref_mut() {
+                // A fresh position: a Mode S reply that decoded one (counted), or an SBS line
+                // that carried one (set at this item's time).
+                let fresh = st.picture.stats().positions != positions
+                    || matches!(&item.item, vigil_codec::FeedItem::Sbs(m) if m.lat.is_some() && m.lon.is_some());
+                if fresh
+                    && let Some(a) = st.picture.get(icao)
+                    && a.position.is_some_and(|p| p.at == item.time)
+                    && let Some(o) = tracking::adsb_observation(a, batch.sensor)
+                {
+                    out.push(o);
+                }
+            }
         }
         if recorded {
             // A recording may step back a little (several receivers merged); the picture
@@ -286,6 +341,7 @@ fn ingest(
         }
     }
     st.items += batch.items.len() as u64;
+    shared.now(&st)
 }
 
 /// Sends the pending changes as one message of lines. Returns whether anything was sent.
@@ -308,6 +364,12 @@ fn publish(shared: &Shared, changes: &mut Changes, heartbeat: bool) -> bool {
     }
     for &icao in &pending.updated {
         update_line(&st.picture, icao, now, &mut out);
+    }
+    if let Some(tracks) = &shared.tracks {
+        // Under the picture lock too (the tracker task never takes it): see above.
+        for line in tracks.stream_lines() {
+            push_line(&mut out, &line);
+        }
     }
     if out.is_empty() {
         if !heartbeat {
@@ -379,6 +441,7 @@ mod tests {
             flush: Duration::from_secs(1),
             heartbeat: Duration::from_secs(15),
             status: None,
+            tracker: None,
         };
         let (mut last_expire, mut changes) = (None, Changes::default());
         for t in [5000.0, 5000.5, 5001.0] {
@@ -388,6 +451,7 @@ mod tests {
                 &settings,
                 &mut last_expire,
                 &mut changes,
+                None,
             );
         }
         assert_eq!(
@@ -416,7 +480,14 @@ mod tests {
         let other = [0x5d, 0x3c, 0x64, 0x8a, 0x00, 0x00, 0x00]; // DF11, bad parity
         later.items[0].item =
             FeedItem::ModeS(ModeSFrame::new(&other, None, None).expect("7 bytes"));
-        ingest(&shared, &later, &settings, &mut last_expire, &mut changes);
+        ingest(
+            &shared,
+            &later,
+            &settings,
+            &mut last_expire,
+            &mut changes,
+            None,
+        );
         publish(&shared, &mut changes, false);
         let sent = lines(&rx.try_recv().expect("expiry is published"));
         assert_eq!(sent[0]["type"], "expired");

@@ -1,8 +1,8 @@
 //! The ASTERIX sensors' side of the pipeline: observations in, kept per sensor for
-//! `/data/radar.json` until the tracker consumes them.
+//! `/data/radar.json`, and handed on to the tracker task.
 //!
 //! A task of its own with a lock of its own: radar observations do not touch the Mode S
-//! picture yet, so the two do not contend.
+//! picture, so the two do not contend.
 
 use serde_json::json;
 use std::sync::{Mutex, MutexGuard};
@@ -79,10 +79,12 @@ impl RadarShared {
     }
 }
 
-/// Takes observations until shutdown or until every ASTERIX source has ended.
+/// Takes observations until shutdown or until every ASTERIX source has ended; with
+/// `tracker`, hands each batch on (waiting when the tracker is behind).
 pub async fn run(
     shared: std::sync::Arc<RadarShared>,
     mut rx: mpsc::Receiver<RadarBatch>,
+    tracker: Option<mpsc::Sender<crate::tracking::Input>>,
     shutdown: CancellationToken,
 ) {
     loop {
@@ -92,7 +94,13 @@ pub async fn run(
             b = rx.recv() => b,
         };
         match batch {
-            Some(b) => shared.lock().push(b.sensor, &b.observations),
+            Some(b) => {
+                shared.lock().push(b.sensor, &b.observations);
+                if let Some(tx) = &tracker {
+                    // An error only means the tracker has stopped (shutdown).
+                    let _ = tx.send(crate::tracking::Input::Radar(b)).await;
+                }
+            }
             None => break,
         }
     }

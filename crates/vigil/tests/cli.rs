@@ -647,6 +647,18 @@ fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
     assert_eq!(gwi["sensor_track"], 1581);
     assert!((gwi["azimuth_deg"].as_f64().unwrap() - 312.7093506).abs() < 1e-6);
 
+    // The feed's file read to its end is not the picture complete: wait until the pipeline
+    // has ingested everything (the tracker hears of it last).
+    let t2 = Instant::now();
+    while get_json(&addr, "/data/tracks.json")["stats"]["glue"]["feeds_ended"] != true {
+        assert!(
+            t2.elapsed() < Duration::from_secs(60),
+            "the pipeline did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("pipeline done {:?} after the feed", t2.elapsed());
+
     // CAT062: every datagram one block of valid track records, of aircraft in the picture.
     let served: std::collections::BTreeSet<String> =
         get_json(&addr, "/data/aircraft.json")["aircraft"]
@@ -684,4 +696,162 @@ fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
     );
     assert_eq!(outputs[0]["send_errors"], 0);
     drop(svc);
+}
+
+/// Great-circle distance, metres (spherical Earth: plenty for a 1 km check).
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (la1, lo1, la2, lo2) = (
+        a.0.to_radians(),
+        a.1.to_radians(),
+        b.0.to_radians(),
+        b.1.to_radians(),
+    );
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * 6_371_000.0 * h.sqrt().asin()
+}
+
+/// Replays `recording` through a centre at Toulouse; returns `/data/tracks.json` and
+/// `/data/aircraft.json` once every observation has reached the tracker.
+fn replay_tracks(recording: &Path, tag: &str) -> (Value, Value) {
+    let dir = tempdir(tag);
+    let config = dir.join("tracks.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[centre]\nname = \"e2e-tracks\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n\
+             [picture]\nexpire_after_s = 86400.0\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n\
+             [pipeline]\nstatus_interval_s = 0\n\n\
+             [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\nformat = \"csv\"\n",
+            recording.to_str().expect("utf-8")
+        ),
+    )
+    .expect("write config");
+    let svc = start_service(&config, dir.join("stderr.log"));
+    let t0 = Instant::now();
+    let tracks = loop {
+        let v = get_json(&svc.addr, "/data/tracks.json");
+        if v["stats"]["glue"]["feeds_ended"] == true {
+            break v;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(180),
+            "replay did not finish: {}",
+            v["stats"]
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let picture = get_json(&svc.addr, "/data/aircraft.json");
+    assert_eq!(tracks["now"], picture["now"], "one clock: the recording's");
+    assert_eq!(
+        tracks["centre"]["lat"], 43.6293,
+        "the frame is at the reference"
+    );
+    (tracks, picture)
+}
+
+/// Checks every track against the picture: an aircraft of it with a position, and (for
+/// airborne aircraft with a fresh position) within 1 km of it. Returns how many were
+/// compared by position.
+fn check_tracks_against_picture(tracks: &Value, picture: &Value) -> usize {
+    let list = tracks["tracks"].as_array().expect("tracks array");
+    assert!(
+        !list.is_empty(),
+        "confirmed tracks at the end: {}",
+        tracks["stats"]
+    );
+    let aircraft = picture["aircraft"].as_array().expect("aircraft");
+    let mut compared = 0;
+    for t in list {
+        assert!(
+            t["status"] == "confirmed" || t["status"] == "coasting",
+            "{t}"
+        );
+        assert!(t["track"].as_u64().is_some_and(|n| n > 0), "{t}");
+        assert_eq!(t["lineage"][0]["party"], "e2e-tracks", "{t}");
+        assert_eq!(t["flags"]["transponder_lost"], false, "ADS-B only: {t}");
+        let hex = t["identity"]["hex"]
+            .as_str()
+            .expect("ADS-B tracks have an address");
+        let a = aircraft
+            .iter()
+            .find(|a| a["hex"] == hex)
+            .unwrap_or_else(|| panic!("track {hex} is not an aircraft of the picture"));
+        let (Some(lat), Some(lon), Some(seen_pos)) =
+            (a["lat"].as_f64(), a["lon"].as_f64(), a["seen_pos"].as_f64())
+        else {
+            panic!("track {hex}: the picture has no position for it: {a}");
+        };
+        // The track is shown at `now`; the picture's position is seen_pos old: carry it
+        // forward on the track's own velocity before comparing.
+        let (ve, vn) = (
+            t["velocity"]["east_mps"].as_f64().expect("east"),
+            t["velocity"]["north_mps"].as_f64().expect("north"),
+        );
+        let lat_now = lat + vn * seen_pos / 111_195.0;
+        let lon_now = lon + ve * seen_pos / (111_195.0 * lat.to_radians().cos());
+        let d = distance_m(
+            (lat_now, lon_now),
+            (
+                t["lat"].as_f64().expect("lat"),
+                t["lon"].as_f64().expect("lon"),
+            ),
+        );
+        // Airborne only: this recording's surface reports of one aircraft at the end
+        // alternate between two places 17 km apart (its even and odd CPR frames disagree,
+        // in rs1090's decoding too); the tracker refuses the outliers, the picture shows
+        // the latest.
+        if seen_pos <= 10.0 && a["alt_baro"] != "ground" {
+            assert!(
+                d < 1000.0,
+                "track {hex} is {d:.0} m from the picture's: {t}\n{a}"
+            );
+            eprintln!("track {hex}: {d:.0} m from the picture's position");
+            compared += 1;
+        }
+    }
+    compared
+}
+
+/// `vigil run` replays long_flight.csv through the tracker: `/data/tracks.json` holds
+/// confirmed system tracks whose Mode S addresses are aircraft of `/data/aircraft.json`
+/// with positions, within 1 km of the picture's position (carried to the same time). The
+/// whole recording ends with aircraft on the ground; its first half ends with the long
+/// flight at FL340 over France, where positions are compared.
+#[test]
+fn run_tracks_the_aircraft_of_a_replayed_recording() {
+    let Some(recording) = vigil_testdata::path("adsb/long_flight.csv") else {
+        return;
+    };
+    let (tracks, picture) = replay_tracks(&recording, "tracks-full");
+    let stats = &tracks["stats"];
+    assert!(
+        stats["glue"]["adsb_observations"].as_u64() > Some(10_000),
+        "{stats}"
+    );
+    assert!(stats["tracker"]["confirmed"].as_u64() >= Some(8), "{stats}");
+    check_tracks_against_picture(&tracks, &picture);
+
+    // The first half: the recording cut after 86,216 frames.
+    let text = std::fs::read_to_string(&recording).expect("read recording");
+    let half: String = text.lines().take(86_216).flat_map(|l| [l, "\n"]).collect();
+    let dir = tempdir("tracks-half-data");
+    let cut = dir.join("first_half.csv");
+    std::fs::write(&cut, half).expect("write");
+    let (tracks, picture) = replay_tracks(&cut, "tracks-half");
+    let compared = check_tracks_against_picture(&tracks, &picture);
+    assert!(compared >= 1, "no airborne track to compare: {tracks}");
+    let long = tracks["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .find(|t| t["identity"]["hex"] == "486257")
+        .expect("the long flight is tracked");
+    assert!(
+        long["alt_ft"]
+            .as_f64()
+            .is_some_and(|a| (a - 34_000.0).abs() < 500.0),
+        "{long}"
+    );
+    assert!(long["gs_kt"].as_f64().is_some_and(|g| g > 300.0), "{long}");
 }
