@@ -77,8 +77,8 @@ impl<const N: usize> Gaussian<N> {
 
     /// Whether every value is finite and the covariance symmetric positive definite.
     pub fn is_valid(&self) -> bool {
-        self.x.iter().all(|v| v.is_finite())
-            && self.p.iter().all(|v| v.is_finite())
+        all_finite(self.x.as_slice())
+            && all_finite(self.p.as_slice())
             && is_symmetric(&self.p)
             && self.p.cholesky().is_some()
     }
@@ -89,9 +89,9 @@ impl<const N: usize> Gaussian<N> {
         if dt <= 0.0 || !dt.is_finite() {
             return;
         }
-        let f = model.transition(dt);
-        self.x = f * self.x;
-        self.p = symmetrize(&(f * self.p * f.transpose() + model.process_noise(dt)));
+        let (x, p) = model.propagate(&self.x, &self.p, dt);
+        self.x = x;
+        self.p = symmetrize(&p);
     }
 
     /// The prediction `dt` seconds ahead, leaving `self` unchanged.
@@ -125,9 +125,9 @@ impl<const N: usize> Gaussian<N> {
         &mut self,
         inn: &Innovation<K, N>,
     ) -> Result<UpdateInfo, FilterError> {
-        if !(inn.nu.iter().all(|v| v.is_finite())
-            && inn.h.iter().all(|v| v.is_finite())
-            && inn.r.iter().all(|v| v.is_finite()))
+        if !(all_finite(inn.nu.as_slice())
+            && all_finite(inn.h.as_slice())
+            && all_finite(inn.r.as_slice()))
         {
             return Err(FilterError::NonFinite);
         }
@@ -151,9 +151,7 @@ impl<const N: usize> Gaussian<N> {
         let log_det_s = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
         let log_likelihood = -0.5 * (d2 + log_det_s + K as f64 * (2.0 * std::f64::consts::PI).ln());
         let updated = Self { x, p };
-        if !updated.x.iter().all(|v| v.is_finite())
-            || !updated.p.iter().all(|v| v.is_finite())
-            || !d2.is_finite()
+        if !all_finite(updated.x.as_slice()) || !all_finite(updated.p.as_slice()) || !d2.is_finite()
         {
             return Err(FilterError::NonFinite);
         }
@@ -177,6 +175,21 @@ impl<const N: usize> Gaussian<N> {
     }
 }
 
+/// Whether every value is finite, without a branch per value: `v · 0` is ±0 for a finite
+/// value and NaN for an infinite or NaN one, and NaN survives the sum.
+#[inline]
+pub fn all_finite(values: &[f64]) -> bool {
+    let mut acc = [0.0f64; 4];
+    let mut chunks = values.chunks_exact(4);
+    for c in &mut chunks {
+        for k in 0..4 {
+            acc[k] += c[k] * 0.0;
+        }
+    }
+    let rest: f64 = chunks.remainder().iter().map(|v| v * 0.0).sum();
+    (acc[0] + acc[1] + acc[2] + acc[3] + rest) == 0.0
+}
+
 /// `(m + mᵀ) / 2`: removes the asymmetry rounding leaves after products.
 pub fn symmetrize<const N: usize>(m: &SMatrix<f64, N, N>) -> SMatrix<f64, N, N> {
     (m + m.transpose()) * 0.5
@@ -184,8 +197,20 @@ pub fn symmetrize<const N: usize>(m: &SMatrix<f64, N, N>) -> SMatrix<f64, N, N> 
 
 /// Whether `m` is symmetric to a relative tolerance of 1e-9.
 pub fn is_symmetric<const N: usize>(m: &SMatrix<f64, N, N>) -> bool {
-    let scale = m.amax().max(f64::MIN_POSITIVE);
-    (m - m.transpose()).amax() <= 1e-9 * scale
+    // Plain loops over the column-major storage: this runs once per observation per mode.
+    let a = m.as_slice();
+    let scale = a
+        .iter()
+        .fold(0.0f64, |s, v| s.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
+    let mut worst = 0.0f64;
+    for c in 0..N {
+        for r in (c + 1)..N {
+            worst = worst.max((a[c * N + r] - a[r * N + c]).abs());
+        }
+    }
+    // NaN entries make the comparison false, as `amax` did.
+    worst <= 1e-9 * scale && scale.is_finite()
 }
 
 /// The `K × N` matrix that picks the position (first three components) of an `N`-state and

@@ -186,23 +186,65 @@ impl Imm {
         make: impl Fn(&Gaussian<6>) -> Result<Innovation<K, 6>, FilterError>,
     ) -> Result<(), FilterError> {
         let n = s.n as usize;
-        let mut updated = s.modes;
         let mut ll = [f64::NEG_INFINITY; MAX_MODES];
         let mut first_err = None;
+        if lag <= 0.0 || !lag.is_finite() {
+            // In sequence (the common case): update the modes in place. A failed update
+            // leaves its mode unchanged, so when every mode fails `s` is untouched.
+            for (g, l) in s.modes[..n].iter_mut().zip(ll.iter_mut()) {
+                let inn = make(g);
+                match inn.and_then(|inn| g.update(&inn)) {
+                    Ok(info) => *l = info.log_likelihood,
+                    Err(e) => {
+                        first_err.get_or_insert(e);
+                    }
+                }
+            }
+            return self.reweigh(s, &ll, first_err);
+        }
+        let mut updated = s.modes;
         for j in 0..n {
             let model = &self.modes[j];
-            let mut g = s.modes[j].retrodicted(model, lag);
-            match make(&g).and_then(|inn| g.update(&inn)) {
+            // In place: an in-sequence update (lag 0) needs no retrodiction, and a failed
+            // update leaves the estimate unchanged.
+            let g = &mut updated[j];
+            if lag > 0.0 {
+                *g = g.retrodicted(model, lag);
+            }
+            let inn = make(g);
+            match inn.and_then(|inn| g.update(&inn)) {
                 Ok(info) => {
                     g.predict(model, lag);
-                    updated[j] = g;
                     ll[j] = info.log_likelihood;
                 }
                 Err(e) => {
+                    *g = s.modes[j];
                     first_err.get_or_insert(e);
                 }
             }
         }
+        let best = ll[..n].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if !best.is_finite() {
+            return Err(first_err.unwrap_or(FilterError::NonFinite));
+        }
+        let saved = s.modes;
+        s.modes = updated;
+        let r = self.reweigh(s, &ll, first_err);
+        if r.is_err() {
+            s.modes = saved;
+        }
+        r
+    }
+
+    /// Re-weighs the mode probabilities by the update likelihoods `ll` (log, −∞ for a mode
+    /// whose update failed). On error the probabilities are unchanged.
+    fn reweigh(
+        &self,
+        s: &mut ImmState,
+        ll: &[f64; MAX_MODES],
+        first_err: Option<FilterError>,
+    ) -> Result<(), FilterError> {
+        let n = s.n as usize;
         let best = ll[..n].iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if !best.is_finite() {
             return Err(first_err.unwrap_or(FilterError::NonFinite));
@@ -217,7 +259,6 @@ impl Imm {
         if !(total.is_finite() && total > 0.0) {
             return Err(FilterError::NonFinite);
         }
-        s.modes = updated;
         s.mu = mu;
         s.normalise();
         Ok(())

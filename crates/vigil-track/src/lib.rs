@@ -2,7 +2,7 @@
 //! Kalman / extended Kalman / IMM filters, chi-square gating, global-nearest-neighbour
 //! association with an optimal assignment solver, track management (M-of-N initiation,
 //! confirmation, coasting, deletion, quality, lineage), covariance-intersection fusion of
-//! partner tracks, and the OSPA / GOSPA metrics.
+//! partner tracks, and the OSPA / GOSPA and SIAP metrics ([`siap`]).
 //!
 //! The air domain feeds it [`vigil_core::Observation`]s; the missile and station domains will
 //! reuse the same filters with their own motion models ([`models::MotionModel`]).
@@ -24,6 +24,7 @@ pub mod imm;
 pub mod measurement;
 pub mod metrics;
 pub mod models;
+pub mod siap;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod track;

@@ -8,7 +8,7 @@
 //! vertical one: aircraft manoeuvre far more in the horizontal than in the vertical, and other
 //! domains (missiles, pedestrians) choose their own values.
 
-use nalgebra::SMatrix;
+use nalgebra::{SMatrix, SVector};
 use serde::{Deserialize, Serialize};
 
 /// A discrete-time linear motion model for an `N`-dimensional state.
@@ -17,6 +17,18 @@ pub trait MotionModel<const N: usize> {
     fn transition(&self, dt: f64) -> SMatrix<f64, N, N>;
     /// The process noise covariance accumulated over `dt` seconds.
     fn process_noise(&self, dt: f64) -> SMatrix<f64, N, N>;
+
+    /// The predicted mean and covariance `(F x, F P Fᵀ + Q)` over `dt` seconds. The default
+    /// multiplies the matrices; models with a sparse transition override it.
+    fn propagate(
+        &self,
+        x: &SVector<f64, N>,
+        p: &SMatrix<f64, N, N>,
+        dt: f64,
+    ) -> (SVector<f64, N>, SMatrix<f64, N, N>) {
+        let f = self.transition(dt);
+        (f * x, f * p * f.transpose() + self.process_noise(dt))
+    }
 }
 
 /// Constant velocity (white-noise acceleration).
@@ -51,7 +63,86 @@ fn cv_noise(dt: f64, q: [f64; 3]) -> SMatrix<f64, 6, 6> {
     m
 }
 
+/// `(F x, F P Fᵀ)` for the constant-velocity transition `F = [[I, dt I], [0, I]]` without
+/// the matrix products: with `P = [[A, B], [Bᵀ, D]]`, `F P Fᵀ = [[A + dt (B + Bᵀ) + dt² D,
+/// B + dt D], [Bᵀ + dt D, D]]`.
+fn cv_propagate(
+    x: &SVector<f64, 6>,
+    p: &SMatrix<f64, 6, 6>,
+    dt: f64,
+) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+    let mut xo = *x;
+    for i in 0..3 {
+        xo[i] += dt * x[i + 3];
+    }
+    let mut po = *p;
+    // Rows first (F P), then columns ((F P) Fᵀ), in place.
+    for r in 0..3 {
+        for c in 0..6 {
+            po[(r, c)] += dt * po[(r + 3, c)];
+        }
+    }
+    for c in 0..3 {
+        for r in 0..6 {
+            po[(r, c)] += dt * po[(r, c + 3)];
+        }
+    }
+    (xo, po)
+}
+
+/// `(F x, F P Fᵀ)` skipping the zero entries of `F` (a coordinated turn's transition has 13
+/// non-zeros out of 36).
+fn sparse_propagate(
+    f: &SMatrix<f64, 6, 6>,
+    x: &SVector<f64, 6>,
+    p: &SMatrix<f64, 6, 6>,
+) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+    let mut nz = [[0usize; 6]; 6];
+    let mut len = [0usize; 6];
+    for r in 0..6 {
+        for c in 0..6 {
+            if f[(r, c)] != 0.0 {
+                nz[r][len[r]] = c;
+                len[r] += 1;
+            }
+        }
+    }
+    let mut xo = SVector::<f64, 6>::zeros();
+    // fp = F P
+    let mut fp = SMatrix::<f64, 6, 6>::zeros();
+    for r in 0..6 {
+        for &k in &nz[r][..len[r]] {
+            let a = f[(r, k)];
+            xo[r] += a * x[k];
+            for c in 0..6 {
+                fp[(r, c)] += a * p[(k, c)];
+            }
+        }
+    }
+    // (F P) Fᵀ: column c of the result is (F P) times row c of F.
+    let mut po = SMatrix::<f64, 6, 6>::zeros();
+    for c in 0..6 {
+        for &k in &nz[c][..len[c]] {
+            let a = f[(c, k)];
+            for r in 0..6 {
+                po[(r, c)] += fp[(r, k)] * a;
+            }
+        }
+    }
+    (xo, po)
+}
+
 impl MotionModel<6> for ConstantVelocity {
+    fn propagate(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        let (x, p) = cv_propagate(x, p, dt);
+        (x, p + self.process_noise(dt))
+    }
+
     fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
         let mut f = SMatrix::<f64, 6, 6>::identity();
         for i in 0..3 {
@@ -91,6 +182,16 @@ impl CoordinatedTurn {
 }
 
 impl MotionModel<6> for CoordinatedTurn {
+    fn propagate(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        let (x, p) = sparse_propagate(&self.transition(dt), x, p);
+        (x, p + self.process_noise(dt))
+    }
+
     fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
         let w = self.omega_rad_s;
         let (s, c) = (w * dt).sin_cos();
@@ -193,6 +294,18 @@ impl MotionModel<6> for Model6 {
             Self::Ct(m) => m.process_noise(dt),
         }
     }
+
+    fn propagate(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        match self {
+            Self::Cv(m) => m.propagate(x, p, dt),
+            Self::Ct(m) => m.propagate(x, p, dt),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -244,5 +357,27 @@ mod tests {
         let ca = ConstantAcceleration::new(1.0, 1.0);
         assert!((ct.transition(3.0) * ct.transition(2.0) - ct.transition(5.0)).amax() < 1e-12);
         assert!((ca.transition(3.0) * ca.transition(2.0) - ca.transition(5.0)).amax() < 1e-12);
+    }
+
+    #[test]
+    fn structured_propagation_equals_the_matrix_products() {
+        let x = SVector::<f64, 6>::from_fn(|i, _| (i as f64 + 1.0) * 3.7 - 5.0);
+        let a = SMatrix::<f64, 6, 6>::from_fn(|r, c| ((r * 7 + c * 3) % 11) as f64 - 4.0);
+        let p = a * a.transpose() + SMatrix::<f64, 6, 6>::identity();
+        let models = [
+            Model6::Cv(ConstantVelocity::new(2.0, 0.5)),
+            Model6::Ct(CoordinatedTurn::new(3f64.to_radians(), 4.0, 1.0)),
+            Model6::Ct(CoordinatedTurn::new(-3f64.to_radians(), 4.0, 1.0)),
+        ];
+        for (m, dt) in models
+            .iter()
+            .flat_map(|m| [0.5, 1.0, 7.25].map(|dt| (m, dt)))
+        {
+            let (xs, ps) = m.propagate(&x, &p, dt);
+            let f = m.transition(dt);
+            let (xf, pf) = (f * x, f * p * f.transpose() + m.process_noise(dt));
+            assert!((xs - xf).amax() <= 1e-12 * xf.amax());
+            assert!((ps - pf).amax() <= 1e-12 * pf.amax(), "{ps} vs {pf}");
+        }
     }
 }

@@ -105,6 +105,12 @@ pub struct TrackerConfig {
     pub keep_m: u32,
     /// See `keep_m`.
     pub keep_n: u32,
+    /// A confirmed track without identity (no Mode S address, no Mode 3/A code) that has not
+    /// yet had `confirm_n + keep_n` detection opportunities (so `keep_m`-of-`keep_n` does not
+    /// judge it yet) is deleted after this many consecutive misses: clutter that happened to
+    /// line up a few times is dropped at once instead of coasting for `delete_after_s`.
+    /// 0 disables the rule.
+    pub young_delete_misses: u32,
     /// An ADS-B receiver counts a track as missed only while ADS-B fed it within this many
     /// seconds: short dropouts are misses, but an aircraft that stopped transmitting (a
     /// silent transponder) must be judged by the sensors that still see it, seconds.
@@ -129,6 +135,11 @@ pub struct TrackerConfig {
     pub geom_sigma_m: f64,
     /// Horizontal speed standard deviation of a track initiated without velocity, m/s.
     pub initial_speed_sigma_mps: f64,
+    /// A track with a single update is associated only with observations it could reach at
+    /// up to this ground speed (plus three standard deviations of both positions): the
+    /// velocity-free gate of a new track is wide, and clutter in it would be taken for a
+    /// second hit, m/s.
+    pub max_initiation_speed_mps: f64,
     /// Vertical speed standard deviation of a new track, m/s.
     pub initial_vertical_sigma_mps: f64,
 }
@@ -154,6 +165,7 @@ impl Default for TrackerConfig {
             max_sigma_m: 10_000.0,
             keep_m: 4,
             keep_n: 12,
+            young_delete_misses: 2,
             max_out_of_sequence_s: 3.0,
             adsb_miss_window_s: 5.0,
             transponder_lost_after_s: 20.0,
@@ -164,6 +176,7 @@ impl Default for TrackerConfig {
             baro_sigma_m: 30.0,
             geom_sigma_m: 15.0,
             initial_speed_sigma_mps: 250.0,
+            max_initiation_speed_mps: 400.0,
             initial_vertical_sigma_mps: 15.0,
         }
     }
@@ -403,6 +416,8 @@ pub struct Tracker {
     stats: TrackerStats,
     // Scratch buffers reused by every batch (no allocation per batch once warm).
     prepared: Vec<Prepared>,
+    /// Spare buffer for sorting `prepared`.
+    prepared_spare: Vec<Prepared>,
     assigned: Vec<Option<usize>>,
     grid: Vec<((i32, i32), usize)>,
     /// Tracks associated in the current batch (no second kinematic association).
@@ -411,8 +426,12 @@ pub struct Tracker {
     hit: Vec<bool>,
     /// The prediction computed while gating the last identity match: (slot, from, to, state).
     predicted: Option<(usize, f64, f64, ImmState)>,
-    /// Per prepared observation, the cached prediction for its update.
-    cached: Vec<Option<(usize, f64, f64, ImmState)>>,
+    /// Per prepared observation, 1 + the index of its cached prediction in `cached_states`
+    /// (0: none). Kept apart so that the per-batch reset writes 4 bytes per observation, not
+    /// a whole IMM state.
+    cached: Vec<u32>,
+    /// The cached predictions (slot, from, to, state).
+    cached_states: Vec<(usize, f64, f64, ImmState)>,
 }
 
 impl Tracker {
@@ -434,6 +453,7 @@ impl Tracker {
             ("baro_sigma_m", config.baro_sigma_m),
             ("geom_sigma_m", config.geom_sigma_m),
             ("initial_speed_sigma_mps", config.initial_speed_sigma_mps),
+            ("max_initiation_speed_mps", config.max_initiation_speed_mps),
             (
                 "initial_vertical_sigma_mps",
                 config.initial_vertical_sigma_mps,
@@ -455,7 +475,7 @@ impl Tracker {
                 return Err(ConfigError::Range { name, value });
             }
         }
-        if config.keep_n < config.keep_m || config.keep_n > 32 {
+        if config.keep_n < config.keep_m || config.keep_n > 32 || config.young_delete_misses > 32 {
             return Err(ConfigError::Range {
                 name: "keep_m/keep_n",
                 value: f64::from(config.keep_m),
@@ -524,12 +544,14 @@ impl Tracker {
             last_maintenance: f64::NEG_INFINITY,
             stats: TrackerStats::default(),
             prepared: Vec::new(),
+            prepared_spare: Vec::new(),
             assigned: Vec::new(),
             grid: Vec::new(),
             touched: Vec::new(),
             hit: Vec::new(),
             predicted: None,
             cached: Vec::new(),
+            cached_states: Vec::new(),
         })
     }
 
@@ -633,7 +655,22 @@ impl Tracker {
                 Err(r) => self.reject(r, &mut report),
             }
         }
-        prepared.sort_by(|a, b| a.time.total_cmp(&b.time));
+        // Time order, stable. `Prepared` is large: sort (time, index) keys and move each
+        // observation once rather than letting the sort shuffle them.
+        if !prepared.is_sorted_by(|a, b| a.time.total_cmp(&b.time).is_le()) {
+            let mut order: Vec<(f64, usize)> = prepared
+                .iter()
+                .enumerate()
+                .map(|(k, p)| (p.time, k))
+                .collect();
+            order.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let mut raw = std::mem::take(&mut self.prepared_spare);
+            raw.clear();
+            std::mem::swap(&mut raw, &mut prepared);
+            prepared.extend(order.iter().map(|&(_, k)| raw[k].clone()));
+            raw.clear();
+            self.prepared_spare = raw;
+        }
         let batch_end = prepared
             .iter()
             .map(|p| p.time)
@@ -652,13 +689,18 @@ impl Tracker {
         self.hit.resize(self.slots.len(), false);
         let mut cached = std::mem::take(&mut self.cached);
         cached.clear();
-        cached.resize(prepared.len(), None);
+        cached.resize(prepared.len(), 0);
+        let mut cached_states = std::mem::take(&mut self.cached_states);
+        cached_states.clear();
         for (i, p) in prepared.iter().enumerate() {
             self.predicted = None;
             if let Some(slot) = self.identity_match(p, batch.sensor, &mut report) {
                 assigned[i] = Some(slot);
                 self.touched[slot] = true;
-                cached[i] = self.predicted.take();
+                if let Some(c) = self.predicted.take() {
+                    cached_states.push(c);
+                    cached[i] = u32::try_from(cached_states.len()).unwrap_or(0);
+                }
             }
         }
         // Observations whose address matched a track but failed the identity gate are
@@ -678,7 +720,10 @@ impl Tracker {
             match assigned[i] {
                 Some(slot) if slot == refused => {}
                 Some(slot) => {
-                    match self.apply(slot, p, batch.observations, &spec, cached[i].take()) {
+                    let c = (cached[i] as usize)
+                        .checked_sub(1)
+                        .and_then(|k| cached_states.get(k));
+                    match self.apply(slot, p, batch.observations, &spec, c) {
                         Ok(()) => report.updated += 1,
                         Err(r) => self.reject(r, &mut report),
                     }
@@ -701,6 +746,7 @@ impl Tracker {
         self.prepared = prepared;
         self.assigned = assigned;
         self.cached = cached;
+        self.cached_states = cached_states;
         report
     }
 
@@ -919,6 +965,19 @@ impl Tracker {
         Some((d2, forward.then_some(s)))
     }
 
+    /// Whether `p` lies within `max_initiation_speed_mps` of `track`'s position (with three
+    /// standard deviations of slack for both).
+    fn reachable(&self, track: &Track, p: &Prepared) -> bool {
+        let g = track.state.combined();
+        let d = (p.approx - g.position()).xy().norm();
+        let slack = 3.0
+            * ((g.p[(0, 0)] + g.p[(1, 1)]).max(0.0).sqrt()
+                + (p.approx_cov[(0, 0)] + p.approx_cov[(1, 1)])
+                    .max(0.0)
+                    .sqrt());
+        d <= self.config.max_initiation_speed_mps * (p.time - track.time.secs()).abs() + slack
+    }
+
     fn identity_match(
         &mut self,
         p: &Prepared,
@@ -1017,6 +1076,9 @@ impl Tracker {
                         {
                             continue;
                         }
+                        if track.updates == 1 && !self.reachable(track, p) {
+                            continue;
+                        }
                         if let Some(d2) = self.distance2(slot, p)
                             && d2 <= self.gate
                         {
@@ -1091,7 +1153,7 @@ impl Tracker {
         p: &Prepared,
         observations: &[Observation],
         spec: &SensorSpec,
-        cached: Option<(usize, f64, f64, ImmState)>,
+        cached: Option<&(usize, f64, f64, ImmState)>,
     ) -> Result<(), Reject> {
         let cfg_lost = self.config.transponder_lost_after_s;
         let window = self.config.lineage_window_s;
@@ -1111,10 +1173,10 @@ impl Tracker {
         let mut state = track.state;
         if lag == 0.0 {
             match cached {
-                Some((s, from, to, predicted))
+                Some(&(s, from, to, ref predicted))
                     if s == slot && from == track.time.secs() && to == p.time =>
                 {
-                    state = predicted;
+                    state = *predicted;
                 }
                 _ => imm.predict(&mut state, p.time - track.time.secs()),
             }
@@ -1439,6 +1501,7 @@ impl Tracker {
     /// Deletes tentative tracks that failed M-of-N, and tracks too old or too uncertain.
     fn maintain(&mut self, now: f64) {
         let n = self.config.confirm_n;
+        let young_k = self.config.young_delete_misses;
         for slot in 0..self.slots.len() {
             let Some(t) = self.slots[slot].as_ref() else {
                 continue;
@@ -1449,6 +1512,11 @@ impl Tracker {
             } else if age > self.config.delete_after_s
                 || (t.opportunities >= self.config.confirm_n + self.config.keep_n
                     && (t.history & mask(self.config.keep_n)).count_ones() < self.config.keep_m)
+                || (young_k > 0
+                    && t.opportunities < self.config.confirm_n + self.config.keep_n
+                    && t.identity.icao.is_none()
+                    && t.identity.mode3a.is_none()
+                    && t.history & mask(young_k) == 0)
             {
                 Some(1)
             } else if horizontal_sigma_after(&t.estimate(), age.max(0.0), self.config.q_turn)
