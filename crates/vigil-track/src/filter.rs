@@ -80,7 +80,7 @@ impl<const N: usize> Gaussian<N> {
         all_finite(self.x.as_slice())
             && all_finite(self.p.as_slice())
             && is_symmetric(&self.p)
-            && self.p.cholesky().is_some()
+            && cholesky_succeeds(&self.p)
     }
 
     /// Predicts `dt` seconds ahead with `model` (in place). A non-positive `dt` is a no-op:
@@ -111,10 +111,11 @@ impl<const N: usize> Gaussian<N> {
         if lag <= 0.0 || !lag.is_finite() {
             return *self;
         }
-        let back = model.transition(-lag);
+        // `F(-lag) x` and `F(-lag) (P + Q) F(-lag)ᵀ`, by the model's (sparse) products.
+        let (x, p) = model.transition_products(&self.x, &(self.p + model.process_noise(lag)), -lag);
         Self {
-            x: back * self.x,
-            p: symmetrize(&(back * (self.p + model.process_noise(lag)) * back.transpose())),
+            x,
+            p: symmetrize(&p),
         }
     }
 
@@ -188,6 +189,33 @@ pub fn all_finite(values: &[f64]) -> bool {
     }
     let rest: f64 = chunks.remainder().iter().map(|v| v * 0.0).sum();
     (acc[0] + acc[1] + acc[2] + acc[3] + rest) == 0.0
+}
+
+/// Whether nalgebra's `m.cholesky()` would succeed, without building the factor: the same
+/// column-by-column algorithm (same operations in the same order, on the lower triangle) on
+/// a copy on the stack.
+fn cholesky_succeeds<const N: usize>(m: &SMatrix<f64, N, N>) -> bool {
+    let mut a = *m;
+    let a = a.as_mut_slice();
+    for j in 0..N {
+        for k in 0..j {
+            let factor = -a[k * N + j];
+            for i in j..N {
+                a[j * N + i] += factor * a[k * N + i];
+            }
+        }
+        let diag = a[j * N + j];
+        // Zero is refused, then `try_sqrt` refuses negative values and NaN.
+        if diag.is_nan() || diag <= 0.0 {
+            return false;
+        }
+        let denom = diag.sqrt();
+        a[j * N + j] = denom;
+        for i in (j + 1)..N {
+            a[j * N + i] /= denom;
+        }
+    }
+    true
 }
 
 /// `(m + mᵀ) / 2`: removes the asymmetry rounding leaves after products.
@@ -374,6 +402,25 @@ mod tests {
         assert!((g.x[6] - 20.0).abs() < 0.5, "ax {}", g.x[6]);
         assert!((g.x[4] - 100.0).abs() < 1.0, "vy {}", g.x[4]);
         assert!(g.is_valid());
+    }
+
+    /// The Cholesky check agrees with nalgebra's factorisation, on both sides of the
+    /// positive-definite boundary.
+    #[test]
+    fn cholesky_check_agrees_with_nalgebra() {
+        let mut z = normals(11);
+        for _ in 0..2000 {
+            let a = SMatrix::<f64, 6, 6>::from_fn(|_, _| z.next().unwrap_or(0.0));
+            let shift = z.next().unwrap_or(0.0) * 3.0;
+            let m =
+                symmetrize(&(a * a.transpose())) + SMatrix::<f64, 6, 6>::identity() * (shift - 1.0);
+            assert_eq!(cholesky_succeeds(&m), m.cholesky().is_some(), "{m}");
+        }
+        let mut m = SMatrix::<f64, 6, 6>::identity();
+        m[(3, 3)] = f64::NAN;
+        assert!(!cholesky_succeeds(&m));
+        m[(3, 3)] = 0.0;
+        assert!(!cholesky_succeeds(&m));
     }
 
     proptest! {

@@ -123,7 +123,8 @@ impl Imm {
         for (j, cj) in c.iter_mut().enumerate().take(n) {
             *cj = (0..n).map(|i| pi[(i, j)] * s.mu[i]).sum();
         }
-        let mut mixed = s.modes;
+        // Mixed estimates are written over `s.modes`; the mixing reads the prior ones.
+        let prior = s.modes;
         for j in 0..n {
             if c[j] <= 0.0 {
                 continue;
@@ -135,21 +136,11 @@ impl Imm {
                     0.0
                 }
             });
-            let mut x = SVector::<f64, 6>::zeros();
-            for (m, wi) in s.modes[..n].iter().zip(&w) {
-                x += m.x * *wi;
-            }
-            let mut p = SMatrix::<f64, 6, 6>::zeros();
-            for (m, wi) in s.modes[..n].iter().zip(&w) {
-                let d = m.x - x;
-                p += (m.p + d * d.transpose()) * *wi;
-            }
-            mixed[j] = Gaussian::new(x, symmetrize(&p));
+            s.modes[j] = mixture(&prior[..n], &w[..n]);
         }
-        for (g, model) in mixed[..n].iter_mut().zip(&self.modes) {
+        for (g, model) in s.modes[..n].iter_mut().zip(&self.modes) {
             g.predict(model, dt);
         }
-        s.modes = mixed;
         s.mu = c;
         s.normalise();
     }
@@ -202,12 +193,14 @@ impl Imm {
             }
             return self.reweigh(s, &ll, first_err);
         }
-        let mut updated = s.modes;
+        // Updated in place; `saved` restores a mode whose update fails, or everything when
+        // the re-weighing fails.
+        let saved = s.modes;
         for j in 0..n {
             let model = &self.modes[j];
             // In place: an in-sequence update (lag 0) needs no retrodiction, and a failed
             // update leaves the estimate unchanged.
-            let g = &mut updated[j];
+            let g = &mut s.modes[j];
             if lag > 0.0 {
                 *g = g.retrodicted(model, lag);
             }
@@ -218,22 +211,22 @@ impl Imm {
                     ll[j] = info.log_likelihood;
                 }
                 Err(e) => {
-                    *g = s.modes[j];
+                    *g = saved[j];
                     first_err.get_or_insert(e);
                 }
             }
         }
-        let best = ll[..n].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if !best.is_finite() {
-            return Err(first_err.unwrap_or(FilterError::NonFinite));
-        }
-        let saved = s.modes;
-        s.modes = updated;
-        let r = self.reweigh(s, &ll, first_err);
-        if r.is_err() {
-            s.modes = saved;
-        }
-        r
+        // The state changes only when the re-weighing succeeds.
+        let mu = match self.reweighed(s, &ll, first_err) {
+            Ok(mu) => mu,
+            Err(e) => {
+                s.modes = saved;
+                return Err(e);
+            }
+        };
+        s.mu = mu;
+        s.normalise();
+        Ok(())
     }
 
     /// Re-weighs the mode probabilities by the update likelihoods `ll` (log, −∞ for a mode
@@ -244,6 +237,18 @@ impl Imm {
         ll: &[f64; MAX_MODES],
         first_err: Option<FilterError>,
     ) -> Result<(), FilterError> {
+        s.mu = self.reweighed(s, ll, first_err)?;
+        s.normalise();
+        Ok(())
+    }
+
+    /// The mode probabilities of `s` re-weighed by `ll`, before normalisation.
+    fn reweighed(
+        &self,
+        s: &ImmState,
+        ll: &[f64; MAX_MODES],
+        first_err: Option<FilterError>,
+    ) -> Result<[f64; MAX_MODES], FilterError> {
         let n = s.n as usize;
         let best = ll[..n].iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if !best.is_finite() {
@@ -259,9 +264,7 @@ impl Imm {
         if !(total.is_finite() && total > 0.0) {
             return Err(FilterError::NonFinite);
         }
-        s.mu = mu;
-        s.normalise();
-        Ok(())
+        Ok(mu)
     }
 
     /// Applies `f` to every mode's estimate (track-to-track fusion, which has no likelihood
@@ -287,6 +290,30 @@ impl Imm {
             Err(first_err.unwrap_or(FilterError::NonFinite))
         }
     }
+}
+
+/// The moment-matched mixture of `modes` with weights `w`: `x = Σ wᵢ xᵢ`, `P = Σ wᵢ (Pᵢ +
+/// dᵢ dᵢᵀ)` with `dᵢ = xᵢ − x`, symmetrised. The covariance sum runs element by element in
+/// one pass, with the same operations in the same order as the matrix expression
+/// `p += (m.p + d * d.transpose()) * w` (so the same results), without its temporaries.
+fn mixture(modes: &[Gaussian<6>], w: &[f64]) -> Gaussian<6> {
+    let mut x = SVector::<f64, 6>::zeros();
+    for (m, wi) in modes.iter().zip(w) {
+        x += m.x * *wi;
+    }
+    let mut p = SMatrix::<f64, 6, 6>::zeros();
+    for (m, &wi) in modes.iter().zip(w) {
+        let d = m.x - x;
+        let src = m.p.as_slice();
+        let dst = p.as_mut_slice();
+        for c in 0..6 {
+            for r in 0..6 {
+                let k = c * 6 + r;
+                dst[k] += (src[k] + d[r] * d[c]) * wi;
+            }
+        }
+    }
+    Gaussian::new(x, symmetrize(&p))
 }
 
 /// The state of one IMM estimate: mode probabilities and mode-matched estimates.
@@ -326,16 +353,7 @@ impl ImmState {
         if n == 1 {
             return self.modes[0];
         }
-        let mut x = SVector::<f64, 6>::zeros();
-        for j in 0..n {
-            x += self.modes[j].x * self.mu[j];
-        }
-        let mut p = SMatrix::<f64, 6, 6>::zeros();
-        for j in 0..n {
-            let d = self.modes[j].x - x;
-            p += (self.modes[j].p + d * d.transpose()) * self.mu[j];
-        }
-        Gaussian::new(x, symmetrize(&p))
+        mixture(&self.modes[..n], &self.mu[..n])
     }
 
     /// Whether every mode estimate is finite with a symmetric positive definite covariance

@@ -29,6 +29,19 @@ pub trait MotionModel<const N: usize> {
         let f = self.transition(dt);
         (f * x, f * p * f.transpose() + self.process_noise(dt))
     }
+
+    /// `(F x, F P Fᵀ)` over `dt` seconds (any sign: retrodiction uses a negative one), without
+    /// process noise. The default multiplies the matrices; models with a sparse transition
+    /// override it with the same sums in the same order.
+    fn transition_products(
+        &self,
+        x: &SVector<f64, N>,
+        p: &SMatrix<f64, N, N>,
+        dt: f64,
+    ) -> (SVector<f64, N>, SMatrix<f64, N, N>) {
+        let f = self.transition(dt);
+        (f * x, f * p * f.transpose())
+    }
 }
 
 /// Constant velocity (white-noise acceleration).
@@ -90,6 +103,45 @@ fn cv_propagate(
     (xo, po)
 }
 
+/// `F v` for the coordinated-turn transition with coefficients `[a, b, c, s, dt]` (see
+/// [`CoordinatedTurn::transition`]), summed in the order `sparse_propagate` uses.
+#[inline(always)]
+fn ct_apply(v: [f64; 6], [a, b, c, s, dt]: [f64; 5]) -> [f64; 6] {
+    [
+        0.0 + v[0] + a * v[3] + -b * v[4],
+        0.0 + v[1] + b * v[3] + a * v[4],
+        0.0 + v[2] + dt * v[5],
+        0.0 + c * v[3] + -s * v[4],
+        0.0 + s * v[3] + c * v[4],
+        0.0 + v[5],
+    ]
+}
+
+/// `(F x, F P Fᵀ)` for a coordinated turn whose transition entries are all non-zero:
+/// `sparse_propagate` with the pattern written out.
+fn ct_propagate(
+    x: &SVector<f64, 6>,
+    p: &SMatrix<f64, 6, 6>,
+    k: [f64; 5],
+) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+    let xo = SVector::<f64, 6>::from(ct_apply([x[0], x[1], x[2], x[3], x[4], x[5]], k));
+    // F P, column by column.
+    let mut fp = [[0.0f64; 6]; 6];
+    for (col, out) in fp.iter_mut().enumerate() {
+        let v = std::array::from_fn(|r| p[(r, col)]);
+        *out = ct_apply(v, k);
+    }
+    // (F P) Fᵀ, row by row: row r is F times row r of F P.
+    let mut po = SMatrix::<f64, 6, 6>::zeros();
+    for r in 0..6 {
+        let row = ct_apply(std::array::from_fn(|c| fp[c][r]), k);
+        for (c, v) in row.into_iter().enumerate() {
+            po[(r, c)] = v;
+        }
+    }
+    (xo, po)
+}
+
 /// `(F x, F P Fᵀ)` skipping the zero entries of `F` (a coordinated turn's transition has 13
 /// non-zeros out of 36).
 fn sparse_propagate(
@@ -143,6 +195,15 @@ impl MotionModel<6> for ConstantVelocity {
         (x, p + self.process_noise(dt))
     }
 
+    fn transition_products(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        cv_propagate(x, p, dt)
+    }
+
     fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
         let mut f = SMatrix::<f64, 6, 6>::identity();
         for i in 0..3 {
@@ -188,8 +249,31 @@ impl MotionModel<6> for CoordinatedTurn {
         p: &SMatrix<f64, 6, 6>,
         dt: f64,
     ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
-        let (x, p) = sparse_propagate(&self.transition(dt), x, p);
+        let (x, p) = self.transition_products(x, p, dt);
         (x, p + self.process_noise(dt))
+    }
+
+    fn transition_products(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        let w = self.omega_rad_s;
+        let (s, c) = (w * dt).sin_cos();
+        let (a, b) = if w.abs() < 1e-9 {
+            (dt, 0.0)
+        } else {
+            (s / w, (1.0 - c) / w)
+        };
+        // The transition has 13 non-zeros in a fixed pattern (see `transition`); with all of
+        // them non-zero (the usual case) the products are written out, in the same order of
+        // operations as `sparse_propagate`, so the results are identical.
+        if a != 0.0 && b != 0.0 && c != 0.0 && s != 0.0 && dt != 0.0 {
+            ct_propagate(x, p, [a, b, c, s, dt])
+        } else {
+            sparse_propagate(&self.transition(dt), x, p)
+        }
     }
 
     fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
@@ -306,6 +390,18 @@ impl MotionModel<6> for Model6 {
             Self::Ct(m) => m.propagate(x, p, dt),
         }
     }
+
+    fn transition_products(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        match self {
+            Self::Cv(m) => m.transition_products(x, p, dt),
+            Self::Ct(m) => m.transition_products(x, p, dt),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -378,6 +474,51 @@ mod tests {
             let (xf, pf) = (f * x, f * p * f.transpose() + m.process_noise(dt));
             assert!((xs - xf).amax() <= 1e-12 * xf.amax());
             assert!((ps - pf).amax() <= 1e-12 * pf.amax(), "{ps} vs {pf}");
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod ct_propagate_tests {
+    use super::*;
+
+    /// The written-out coordinated-turn products equal the generic sparse ones bit for bit.
+    #[test]
+    fn ct_propagate_matches_sparse_propagate_exactly() {
+        let x = SVector::<f64, 6>::new(1234.5, -987.25, 10_000.0, 210.3, -45.7, 2.5);
+        let mut p = SMatrix::<f64, 6, 6>::from_fn(|r, c| ((r * 7 + c * 3) % 11) as f64 * 0.37);
+        p = p * p.transpose() + SMatrix::<f64, 6, 6>::identity() * 50.0;
+        for w in [3f64.to_radians(), -3f64.to_radians(), 0.2] {
+            for dt in [0.013, 1.0, 4.0, 11.7] {
+                let m = CoordinatedTurn::new(w, 3.0, 1.0);
+                let (a, b) = m.propagate(&x, &p, dt);
+                let (xs, ps) = sparse_propagate(&m.transition(dt), &x, &p);
+                assert_eq!(a, xs);
+                assert_eq!(b, ps + m.process_noise(dt));
+            }
+        }
+    }
+
+    /// The transition products (used to retrodict) equal the full matrix products bit for
+    /// bit, forwards and backwards, for every model of the IMM.
+    #[test]
+    fn transition_products_match_full_products_exactly() {
+        let x = SVector::<f64, 6>::new(1234.5, -987.25, 10_000.0, 210.3, -45.7, 2.5);
+        let mut p = SMatrix::<f64, 6, 6>::from_fn(|r, c| ((r * 7 + c * 3) % 11) as f64 * 0.37);
+        p = p * p.transpose() + SMatrix::<f64, 6, 6>::identity() * 50.0;
+        let models = [
+            Model6::Cv(ConstantVelocity::new(2.0, 1.0)),
+            Model6::Ct(CoordinatedTurn::new(3f64.to_radians(), 3.0, 1.0)),
+            Model6::Ct(CoordinatedTurn::new(-3f64.to_radians(), 3.0, 1.0)),
+        ];
+        for m in &models {
+            for dt in [-11.7, -4.0, -0.5, -0.013, 0.013, 1.0, 4.0, 11.7] {
+                let f = m.transition(dt);
+                let (a, b) = m.transition_products(&x, &p, dt);
+                assert_eq!(a, f * x);
+                assert_eq!(b, f * p * f.transpose());
+            }
         }
     }
 }

@@ -372,6 +372,22 @@ impl Prepared {
     }
 }
 
+/// A grid cell as an integer ordered like the `(x, y)` pair.
+fn cell_key((x, y): (i32, i32)) -> u64 {
+    (u64::from(x as u32 ^ 0x8000_0000) << 32) | u64::from(y as u32 ^ 0x8000_0000)
+}
+
+/// A spatial index entry: the cell key above the slot, ordered like `(cell, slot)`.
+fn grid_entry(cell: (i32, i32), slot: usize) -> u128 {
+    (u128::from(cell_key(cell)) << 64) | slot as u128
+}
+
+/// Squared Mahalanobis distance of `p` against the combined estimate of `s`.
+fn gate_d2(s: &ImmState, p: &Prepared) -> Option<f64> {
+    let g = s.combined();
+    p.innovation(&g).ok()?.mahalanobis2(&g)
+}
+
 /// Mode 3/A codes many aircraft squawk at once: never identities. 1000 is the European
 /// conspicuity code of flights identified by their Mode S flight identification; 1200, 2000
 /// and 7000 are VFR and conspicuity codes.
@@ -419,13 +435,12 @@ pub struct Tracker {
     /// Spare buffer for sorting `prepared`.
     prepared_spare: Vec<Prepared>,
     assigned: Vec<Option<usize>>,
-    grid: Vec<((i32, i32), usize)>,
+    /// Spatial index entries, [`grid_entry`] (cell, slot), sorted.
+    grid: Vec<u128>,
     /// Tracks associated in the current batch (no second kinematic association).
     touched: Vec<bool>,
     /// Tracks that scored a hit in the current batch (M-of-N).
     hit: Vec<bool>,
-    /// The prediction computed while gating the last identity match: (slot, from, to, state).
-    predicted: Option<(usize, f64, f64, ImmState)>,
     /// Per prepared observation, 1 + the index of its cached prediction in `cached_states`
     /// (0: none). Kept apart so that the per-batch reset writes 4 bytes per observation, not
     /// a whole IMM state.
@@ -549,7 +564,6 @@ impl Tracker {
             grid: Vec::new(),
             touched: Vec::new(),
             hit: Vec::new(),
-            predicted: None,
             cached: Vec::new(),
             cached_states: Vec::new(),
         })
@@ -649,6 +663,7 @@ impl Tracker {
         // 1. Validate and prepare.
         let mut prepared = std::mem::take(&mut self.prepared);
         prepared.clear();
+        prepared.reserve(batch.observations.len());
         for (index, obs) in batch.observations.iter().enumerate() {
             match self.prepare(index, obs, &spec, site.as_ref()) {
                 Ok(p) => prepared.push(p),
@@ -692,13 +707,17 @@ impl Tracker {
         cached.resize(prepared.len(), 0);
         let mut cached_states = std::mem::take(&mut self.cached_states);
         cached_states.clear();
+        // At most one cached prediction per observation with an address: reserve once
+        // rather than moving 1 KB states on every reallocation.
+        cached_states.reserve(prepared.iter().filter(|p| p.icao.is_some()).count());
         for (i, p) in prepared.iter().enumerate() {
-            self.predicted = None;
-            if let Some(slot) = self.identity_match(p, batch.sensor, &mut report) {
+            let before = cached_states.len();
+            if let Some(slot) =
+                self.identity_match(p, batch.sensor, &mut report, &mut cached_states)
+            {
                 assigned[i] = Some(slot);
                 self.touched[slot] = true;
-                if let Some(c) = self.predicted.take() {
-                    cached_states.push(c);
+                if cached_states.len() > before {
                     cached[i] = u32::try_from(cached_states.len()).unwrap_or(0);
                 }
             }
@@ -722,7 +741,7 @@ impl Tracker {
                 Some(slot) => {
                     let c = (cached[i] as usize)
                         .checked_sub(1)
-                        .and_then(|k| cached_states.get(k));
+                        .and_then(|k| cached_states.get_mut(k));
                     match self.apply(slot, p, batch.observations, &spec, c) {
                         Ok(()) => report.updated += 1,
                         Err(r) => self.reject(r, &mut report),
@@ -960,8 +979,7 @@ impl Tracker {
         } else {
             (self.imm.retrodicted(&track.state, -dt), false)
         };
-        let g = s.combined();
-        let d2 = p.innovation(&g).ok()?.mahalanobis2(&g)?;
+        let d2 = gate_d2(&s, p)?;
         Some((d2, forward.then_some(s)))
     }
 
@@ -983,20 +1001,35 @@ impl Tracker {
         p: &Prepared,
         sensor: SensorId,
         report: &mut BatchReport,
+        cache: &mut Vec<(usize, f64, f64, ImmState)>,
     ) -> Option<usize> {
         if let Some(a) = p.icao
             && let Some(&slot) = self.by_icao.get(&a)
         {
-            let gated = self.gate_state(slot, p);
+            let track = self.slots[slot].as_ref()?;
+            let dt = p.time - track.time.secs();
+            let gated = if dt >= 0.0 {
+                // The common case (one report per aircraft per batch): predict in place in
+                // the cache, and the update starts from this prediction instead of computing
+                // it again. The caller drops the entry unless the match is accepted.
+                let from = track.time.secs();
+                cache.push((slot, from, p.time, track.state));
+                let k = cache.len() - 1;
+                let s = &mut cache[k].3;
+                self.imm.predict(s, dt);
+                gate_d2(s, p)
+            } else {
+                self.gate_state(slot, p).map(|(d2, _)| d2)
+            };
             let track = self.slots[slot].as_mut()?;
-            if let Some((d2, predicted)) = gated
+            if let Some(d2) = gated
                 && d2 <= self.identity_gate
             {
                 track.identity_outliers = 0;
-                // The common case (one report per aircraft per batch): the update starts from
-                // this prediction instead of computing it again.
-                self.predicted = predicted.map(|s| (slot, track.time.secs(), p.time, s));
                 return Some(slot);
+            }
+            if dt >= 0.0 {
+                cache.pop();
             }
             // Three outliers in a row: the track, not the reports, is wrong (a bad initial
             // position, a long gap). Accept and let the update re-centre it.
@@ -1047,13 +1080,16 @@ impl Tracker {
         // Spatial index: (cell, slot) sorted by cell.
         let mut grid = std::mem::take(&mut self.grid);
         grid.clear();
+        grid.reserve(self.slots.len());
         for (slot, t) in self.slots.iter().enumerate() {
             if let Some(t) = t
                 && !self.touched[slot]
             {
-                grid.push((cell_of(&t.state.modes()[0].position()), slot));
+                grid.push(grid_entry(cell_of(&t.state.modes()[0].position()), slot));
             }
         }
+        // One integer per entry: the same order as sorting (cell, slot) tuples, cheaper
+        // comparisons.
         grid.sort_unstable();
         // Gated pairs (observation, slot, d²).
         let mut pairs: Vec<(usize, usize, f64)> = Vec::new();
@@ -1062,12 +1098,13 @@ impl Tracker {
             let (cx, cy) = cell_of(&p.approx);
             for dx in -1..=1 {
                 for dy in -1..=1 {
-                    let key = (cx.saturating_add(dx), cy.saturating_add(dy));
-                    let start = grid.partition_point(|(k, _)| *k < key);
-                    for &(k, slot) in &grid[start..] {
-                        if k != key {
+                    let key = cell_key((cx.saturating_add(dx), cy.saturating_add(dy)));
+                    let start = grid.partition_point(|e| ((e >> 64) as u64) < key);
+                    for &e in &grid[start..] {
+                        if (e >> 64) as u64 != key {
                             break;
                         }
+                        let slot = e as u64 as usize;
                         let Some(track) = self.slots[slot].as_ref() else {
                             continue;
                         };
@@ -1153,7 +1190,7 @@ impl Tracker {
         p: &Prepared,
         observations: &[Observation],
         spec: &SensorSpec,
-        cached: Option<&(usize, f64, f64, ImmState)>,
+        cached: Option<&mut (usize, f64, f64, ImmState)>,
     ) -> Result<(), Reject> {
         let cfg_lost = self.config.transponder_lost_after_s;
         let window = self.config.lineage_window_s;
@@ -1170,17 +1207,22 @@ impl Tracker {
         if lag > max_oos {
             return Err(Reject::OutOfSequence);
         }
-        let mut state = track.state;
-        if lag == 0.0 {
-            match cached {
-                Some(&(s, from, to, ref predicted))
-                    if s == slot && from == track.time.secs() && to == p.time =>
-                {
-                    state = *predicted;
-                }
-                _ => imm.predict(&mut state, p.time - track.time.secs()),
+        // The update works in place on the cached prediction (used once) or on a copy.
+        let mut fresh;
+        let state: &mut ImmState = match cached {
+            Some((s, from, to, predicted))
+                if lag == 0.0 && *s == slot && *from == track.time.secs() && *to == p.time =>
+            {
+                predicted
             }
-        }
+            _ => {
+                fresh = track.state;
+                if lag == 0.0 {
+                    imm.predict(&mut fresh, p.time - track.time.secs());
+                }
+                &mut fresh
+            }
+        };
         let partner = matches!(spec.kind, SensorKind::Partner);
         if partner {
             // Track-to-track: covariance intersection of every mode with the partner's
@@ -1194,7 +1236,7 @@ impl Tracker {
                 return Err(Reject::SensorMismatch);
             };
             let vel = p.velocity;
-            imm.apply(&mut state, |g| {
+            imm.apply(state, |g| {
                 let fused = match vel {
                     Some(v) => {
                         let mut hm = SMatrix::<f64, 4, 6>::zeros();
@@ -1218,13 +1260,13 @@ impl Tracker {
             if let Some((up, z, sigma)) = p.height {
                 let h = position_projection::<1, 6>(&up);
                 let r = SMatrix::<f64, 1, 1>::new(sigma * sigma);
-                let _ = imm.apply(&mut state, |g| {
+                let _ = imm.apply(state, |g| {
                     *g = covariance_intersection(g, &SVector::<f64, 1>::new(z), &h, &r)?.estimate;
                     Ok(())
                 });
             }
         } else {
-            imm.update_delayed(&mut state, lag, |g| p.innovation(g))
+            imm.update_delayed(state, lag, |g| p.innovation(g))
                 .map_err(|_| Reject::FilterFailure)?;
             // Secondary components have independent noise: sequential updates equal one
             // stacked update and measured faster here (smaller matrices). A refused one leaves
@@ -1235,13 +1277,12 @@ impl Tracker {
                 ..
             } = &p.main
             {
-                let _ =
-                    imm.update_delayed(&mut state, lag, |g| elevation_innovation(g, radar, *e, *s));
+                let _ = imm.update_delayed(state, lag, |g| elevation_innovation(g, radar, *e, *s));
             }
             if let Some((up, z, sigma)) = p.height {
                 let h = position_projection::<1, 6>(&up);
                 let r = SMatrix::<f64, 1, 1>::new(sigma * sigma);
-                let _ = imm.update_delayed(&mut state, lag, |g| {
+                let _ = imm.update_delayed(state, lag, |g| {
                     Ok(Innovation {
                         nu: SVector::<f64, 1>::new(z - (h * g.x)[0]),
                         h,
@@ -1250,14 +1291,14 @@ impl Tracker {
                 });
             }
             if let Some(v) = &p.velocity {
-                let _ = imm.update_delayed(&mut state, lag, |g| Ok(v.velocity_innovation(g)));
+                let _ = imm.update_delayed(state, lag, |g| Ok(v.velocity_innovation(g)));
             }
         }
         if !state.is_valid() {
             return Err(Reject::FilterFailure);
         }
         let now = UnixTime(p.time);
-        track.state = state;
+        track.state = *state;
         if lag == 0.0 {
             track.time = now;
         }
