@@ -1,12 +1,7 @@
 //! `vigil`: the centre's service and its command-line tools. Glue only: configuration,
 //! wiring of feeds, pipeline and HTTP, and the CLI.
 
-mod config;
-mod decode;
-mod http;
-mod pipeline;
-mod radar;
-mod tracking;
+use vigil::{config, decode, http, pipeline, radar, tracking};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
