@@ -25,6 +25,9 @@ use crate::tables;
 use crate::value::{self, Cursor, Value, sign_extend};
 use crate::view::{Fields, KT_PER_NM_S, sac_sic, scalar};
 
+mod out;
+pub use out::{DescriptorOut, PlotKind, PlotOut};
+
 /// I048/020 Target Report Descriptor (first octet and first extension).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Descriptor {

@@ -9,6 +9,7 @@
 //! **Architecture invariant:** this crate does no I/O, reads no clock and never panics on
 //! outside bytes; every parser here has a fuzz target in `fuzz/`.
 
+pub mod encode;
 pub mod frame;
 pub mod framing;
 pub mod modes;

@@ -128,8 +128,8 @@ struct TrackState {
     icao: Option<IcaoAddress>,
     radio_lost: Option<(UnixTime, String)>,
     not_following: Option<(UnixTime, String)>,
-    /// Last course and its time, for the turn rate.
-    course: Option<(UnixTime, f64)>,
+    /// Last velocity (east, north) and its time, for the turn rate.
+    course: Option<(UnixTime, [f64; 2])>,
     /// Smoothed turn rate, degrees per second (positive right).
     turn_dps: f64,
 }
@@ -381,20 +381,25 @@ impl RenegadeEngine {
         }
         // Turn rate from successive courses, smoothed: the prediction of the interception
         // geometry continues it for a while.
-        if v.speed_mps() > 30.0 {
-            let c = v.course_deg();
-            if let Some((t0, c0)) = st.course {
+        let speed = v.speed_mps();
+        if speed > 30.0 {
+            if let Some((t0, [e0, n0])) = st.course {
                 let dt = v.time.since(t0);
                 if dt > 0.5 && dt <= 30.0 {
-                    let raw = ((c - c0 + 540.0).rem_euclid(360.0) - 180.0) / dt;
+                    // Signed angle between the two velocities (positive clockwise, a right
+                    // turn): atan2 of their cross and dot products.
+                    let [e1, n1] = v.vel_en;
+                    let cross = e0 * n1 - n0 * e1;
+                    let dot = e0 * e1 + n0 * n1;
+                    let raw = -cross.atan2(dot).to_degrees() / dt;
                     st.turn_dps = (0.5 * st.turn_dps + 0.5 * raw).clamp(-6.0, 6.0);
-                    st.course = Some((v.time, c));
-                } else if dt > 30.0 || dt < 0.0 {
+                    st.course = Some((v.time, v.vel_en));
+                } else if !(0.0..=30.0).contains(&dt) {
                     st.turn_dps = 0.0;
-                    st.course = Some((v.time, c));
+                    st.course = Some((v.time, v.vel_en));
                 }
             } else {
-                st.course = Some((v.time, c));
+                st.course = Some((v.time, v.vel_en));
             }
         }
         // Correlate when due (identity may have arrived since).
@@ -488,9 +493,17 @@ impl RenegadeEngine {
                         conds[IndicatorKind::LevelDeviation.index()] =
                             cond(diff.abs() > cfg.level_deviation_ft, diff);
                     }
-                    if speed > 1.0 {
+                    if speed > 1.0 && !cfg.cities.is_empty() {
+                        let flat = Flat::new(v.pos);
+                        let reach = speed * cfg.lookahead_s;
                         for city in &cfg.cities {
                             let radius = city.radius_km * 1_000.0;
+                            // Out of reach within the look-ahead: no need for the segment.
+                            let (cx, cy) = flat.xy(city.centre());
+                            let r = reach + radius;
+                            if cx * cx + cy * cy > r * r {
+                                continue;
+                            }
                             let (d_city, f) =
                                 point_segment(flat.xy(city.centre()), (0.0, 0.0), ahead_xy);
                             if d_city <= radius && !c.passes_within(city.centre(), radius) {

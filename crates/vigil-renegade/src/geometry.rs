@@ -9,16 +9,7 @@ use crate::view::TrackView;
 
 const EARTH_R: f64 = 6_371_008.8;
 
-/// One point of a predicted path.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct PathPoint {
-    /// Unix seconds.
-    pub t: f64,
-    /// Position.
-    pub pos: LatLon,
-    /// Altitude, feet.
-    pub alt_ft: f64,
-}
+pub use vigil_airspace::PathPoint;
 
 /// The point `dist_m` from `from` along the great circle starting at `bearing_deg`.
 pub fn destination(from: LatLon, bearing_deg: f64, dist_m: f64) -> LatLon {

@@ -11,6 +11,7 @@
 
 #![deny(missing_docs)]
 
+pub mod adapters;
 pub mod config;
 pub mod context;
 pub mod desk;
