@@ -94,6 +94,24 @@ impl<const N: usize> Gaussian<N> {
         self.p = symmetrize(&p);
     }
 
+    /// Like [`Gaussian::predict`] with the propagation `(F x, F P Fᵀ + Q)` given as a
+    /// function (a model whose transition the caller has already computed).
+    pub(crate) fn predict_with(
+        &mut self,
+        propagate: impl FnOnce(
+            &SVector<f64, N>,
+            &SMatrix<f64, N, N>,
+        ) -> (SVector<f64, N>, SMatrix<f64, N, N>),
+        dt: f64,
+    ) {
+        if dt <= 0.0 || !dt.is_finite() {
+            return;
+        }
+        let (x, p) = propagate(&self.x, &self.p);
+        self.x = x;
+        self.p = symmetrize(&p);
+    }
+
     /// The prediction `dt` seconds ahead, leaving `self` unchanged.
     pub fn predicted<M: MotionModel<N> + ?Sized>(&self, model: &M, dt: f64) -> Self {
         let mut g = *self;
@@ -132,36 +150,62 @@ impl<const N: usize> Gaussian<N> {
         {
             return Err(FilterError::NonFinite);
         }
-        let ht = inn.h.transpose();
-        let pht = self.p * ht;
-        let s = symmetrize(&(inn.h * pht + inn.r));
+        let (pht, hph) = sparse_products(&self.p, &inn.h);
+        let s = symmetrize(&(hph + inn.r));
         let chol = s.cholesky().ok_or(FilterError::SingularInnovation)?;
         // K = P Hᵀ S⁻¹, computed as (S⁻¹ H P)ᵀ since S and P are symmetric.
-        let gain: SMatrix<f64, N, K> = chol.solve(&pht.transpose()).transpose();
+        let l = chol.l_dirty();
+        let mut gain = SMatrix::<f64, N, K>::zeros();
+        for r in 0..N {
+            let mut b = [0.0f64; K];
+            for k in 0..K {
+                b[k] = pht[(r, k)];
+            }
+            cholesky_solve(l, &mut b);
+            for k in 0..K {
+                gain[(r, k)] = b[k];
+            }
+        }
         let x = self.x + gain * inn.nu;
-        // Standard form P − K (H P), symmetrised: a third of the Joseph form's cost. When
-        // rounding makes a variance non-positive (ill-conditioned updates: very precise
+        // Standard form P − K (H P), symmetrised: a third of the Joseph form's cost. Each pair
+        // of mirrored entries is computed once, with the operations of
+        // `symmetrize(&(P - gain * phtᵀ))`.
+        let mut p = SMatrix::<f64, N, N>::zeros();
+        for c in 0..N {
+            for r in c..N {
+                let mut m_rc = gain[(r, 0)] * pht[(c, 0)];
+                let mut m_cr = gain[(c, 0)] * pht[(r, 0)];
+                for k in 1..K {
+                    m_rc += gain[(r, k)] * pht[(c, k)];
+                    m_cr += gain[(c, k)] * pht[(r, k)];
+                }
+                let v = ((self.p[(r, c)] - m_rc) + (self.p[(c, r)] - m_cr)) * 0.5;
+                p[(r, c)] = v;
+                p[(c, r)] = v;
+            }
+        }
+        // When rounding makes a variance non-positive (ill-conditioned updates: very precise
         // measurements of very uncertain states), fall back to the Joseph form, which keeps P
         // positive semi-definite whenever the prior and R are.
-        let mut p = symmetrize(&(self.p - gain * pht.transpose()));
         if (0..N).any(|i| p[(i, i)] <= 0.0) {
             let i_kh = SMatrix::<f64, N, N>::identity() - gain * inn.h;
             p = symmetrize(&(i_kh * self.p * i_kh.transpose() + gain * inn.r * gain.transpose()));
         }
-        let d2 = inn.nu.dot(&chol.solve(&inn.nu));
+        let mut sol: [f64; K] = std::array::from_fn(|k| inn.nu[k]);
+        cholesky_solve(l, &mut sol);
+        let d2 = inn.nu.dot(&SVector::<f64, K>::from(sol));
         let log_det_s = 2.0 * chol.l().diagonal().iter().map(|d| d.ln()).sum::<f64>();
         let log_likelihood = -0.5 * (d2 + log_det_s + K as f64 * (2.0 * std::f64::consts::PI).ln());
-        let updated = Self { x, p };
-        if !all_finite(updated.x.as_slice()) || !all_finite(updated.p.as_slice()) || !d2.is_finite()
-        {
+        if !all_finite(x.as_slice()) || !all_finite(p.as_slice()) || !d2.is_finite() {
             return Err(FilterError::NonFinite);
         }
         // A non-positive variance is the cheap sign that rounding broke positive
         // definiteness. (The tracker checks the full Cholesky once per observation.)
-        if (0..N).any(|i| updated.p[(i, i)] <= 0.0) {
+        if (0..N).any(|i| p[(i, i)] <= 0.0) {
             return Err(FilterError::NotPositiveDefinite);
         }
-        *self = updated;
+        self.x = x;
+        self.p = p;
         Ok(UpdateInfo { d2, log_likelihood })
     }
 
@@ -173,6 +217,72 @@ impl<const N: usize> Gaussian<N> {
     /// The position block of the covariance.
     pub fn position_cov(&self) -> nalgebra::Matrix3<f64> {
         self.p.fixed_view::<3, 3>(0, 0).into_owned()
+    }
+}
+
+/// `(P Hᵀ, H P Hᵀ)`. Every measurement here reads three consecutive state components (the
+/// position, or the velocity): when the other columns of `H` are zero the products run over
+/// those three only, summing the non-zero terms in nalgebra's order (ascending index, from
+/// the first term) so that the results equal the dense products bit for bit (a skipped term
+/// is an exact zero). Otherwise, the dense products.
+#[inline(always)]
+fn sparse_products<const N: usize, const K: usize>(
+    p: &SMatrix<f64, N, N>,
+    h: &SMatrix<f64, K, N>,
+) -> (SMatrix<f64, N, K>, SMatrix<f64, K, K>) {
+    let zero_outside = |o: usize| {
+        (0..N)
+            .filter(|i| !(o..o + 3).contains(i))
+            .all(|i| (0..K).all(|k| h[(k, i)] == 0.0))
+    };
+    let offset = if N < 3 {
+        None
+    } else if zero_outside(0) {
+        Some(0)
+    } else if N >= 6 && zero_outside(3) {
+        Some(3)
+    } else {
+        None
+    };
+    let Some(o) = offset else {
+        let pht = p * h.transpose();
+        return (pht, h * pht);
+    };
+    let mut pht = SMatrix::<f64, N, K>::zeros();
+    for k in 0..K {
+        let (h0, h1, h2) = (h[(k, o)], h[(k, o + 1)], h[(k, o + 2)]);
+        for r in 0..N {
+            pht[(r, k)] = p[(r, o + 2)] * h2 + (p[(r, o + 1)] * h1 + p[(r, o)] * h0);
+        }
+    }
+    let mut hph = SMatrix::<f64, K, K>::zeros();
+    for b in 0..K {
+        for a in 0..K {
+            hph[(a, b)] = h[(a, o + 2)] * pht[(o + 2, b)]
+                + (h[(a, o + 1)] * pht[(o + 1, b)] + h[(a, o)] * pht[(o, b)]);
+        }
+    }
+    (pht, hph)
+}
+
+/// Solves `L Lᵀ x = b` in place with the lower triangle of `l` (a Cholesky factor):
+/// nalgebra's `Cholesky::solve` (forward substitution by columns, then back substitution by
+/// dot products) with the same operations in the same order, without its dynamic views.
+#[inline(always)]
+fn cholesky_solve<const K: usize>(l: &SMatrix<f64, K, K>, b: &mut [f64; K]) {
+    for i in 0..K {
+        let coeff = b[i] / l[(i, i)];
+        b[i] = coeff;
+        for r in (i + 1)..K {
+            b[r] += -coeff * l[(r, i)];
+        }
+    }
+    for i in (0..K).rev() {
+        let mut dot = 0.0;
+        for r in (i + 1)..K {
+            dot += l[(r, i)] * b[r];
+        }
+        b[i] = (b[i] - dot) / l[(i, i)];
     }
 }
 
@@ -227,6 +337,17 @@ pub fn symmetrize<const N: usize>(m: &SMatrix<f64, N, N>) -> SMatrix<f64, N, N> 
 pub fn is_symmetric<const N: usize>(m: &SMatrix<f64, N, N>) -> bool {
     // Plain loops over the column-major storage: this runs once per observation per mode.
     let a = m.as_slice();
+    // Every filter step symmetrises exactly, so the common case is exact equality: checked
+    // first (no data-dependent chain of maxima), with the same answer as the scan below.
+    let mut equal = true;
+    for c in 0..N {
+        for r in (c + 1)..N {
+            equal &= a[c * N + r] == a[r * N + c];
+        }
+    }
+    if equal && all_finite(a) {
+        return true;
+    }
     let scale = a
         .iter()
         .fold(0.0f64, |s, v| s.max(v.abs()))

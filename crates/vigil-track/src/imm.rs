@@ -10,7 +10,7 @@
 use nalgebra::{SMatrix, SVector};
 use serde::{Deserialize, Serialize};
 
-use crate::filter::{FilterError, Gaussian, Innovation, symmetrize};
+use crate::filter::{FilterError, Gaussian, Innovation};
 use crate::models::{ConstantVelocity, CoordinatedTurn, Model6};
 
 /// Most modes an IMM may have.
@@ -138,8 +138,26 @@ impl Imm {
             });
             s.modes[j] = mixture(&prior[..n], &w[..n]);
         }
-        for (g, model) in s.modes[..n].iter_mut().zip(&self.modes) {
-            g.predict(model, dt);
+        // The turn modes' transitions: one `sin_cos` for a pair of opposite turns.
+        let mut turn: [Option<(f64, [f64; 5])>; MAX_MODES] = [None; MAX_MODES];
+        for (j, model) in self.modes[..n].iter().enumerate() {
+            if let Model6::Ct(m) = model {
+                let w = m.omega_rad_s;
+                let shared = turn[..j]
+                    .iter()
+                    .flatten()
+                    .find(|(wi, _)| *wi == -w && w.abs() >= 1e-9)
+                    .map(|(_, k)| CoordinatedTurn::mirrored(*k));
+                turn[j] = Some((w, shared.unwrap_or_else(|| m.coefficients(dt))));
+            }
+        }
+        for (j, (g, model)) in s.modes[..n].iter_mut().zip(&self.modes).enumerate() {
+            match (model, turn[j]) {
+                (Model6::Ct(m), Some((_, k))) => {
+                    g.predict_with(|x, p| m.propagate_with(x, p, dt, k), dt)
+                }
+                _ => g.predict(model, dt),
+            }
         }
         s.mu = c;
         s.normalise();
@@ -293,9 +311,12 @@ impl Imm {
 }
 
 /// The moment-matched mixture of `modes` with weights `w`: `x = Σ wᵢ xᵢ`, `P = Σ wᵢ (Pᵢ +
-/// dᵢ dᵢᵀ)` with `dᵢ = xᵢ − x`, symmetrised. The covariance sum runs element by element in
-/// one pass, with the same operations in the same order as the matrix expression
-/// `p += (m.p + d * d.transpose()) * w` (so the same results), without its temporaries.
+/// dᵢ dᵢᵀ)` with `dᵢ = xᵢ − x`. The covariance sum runs element by element in one pass, with
+/// the same operations in the same order as the matrix expression `p += (m.p + d * dᵀ) * w`
+/// followed by `symmetrize`, without its temporaries. The modes' covariances are symmetric
+/// (every filter step symmetrises them), so each term is the same for `(r, c)` and `(c, r)`
+/// and symmetrising the sum would change nothing: the lower triangle is computed and
+/// mirrored. (A covariance that is not exactly symmetric is read by its lower triangle.)
 fn mixture(modes: &[Gaussian<6>], w: &[f64]) -> Gaussian<6> {
     let mut x = SVector::<f64, 6>::zeros();
     for (m, wi) in modes.iter().zip(w) {
@@ -308,12 +329,19 @@ fn mixture(modes: &[Gaussian<6>], w: &[f64]) -> Gaussian<6> {
         let dst = p.as_mut_slice();
         for c in 0..6 {
             for r in 0..6 {
-                let k = c * 6 + r;
-                dst[k] += (src[k] + d[r] * d[c]) * wi;
+                if r >= c {
+                    let k = c * 6 + r;
+                    dst[k] += (src[k] + d[r] * d[c]) * wi;
+                }
             }
         }
     }
-    Gaussian::new(x, symmetrize(&p))
+    for c in 0..6 {
+        for r in (c + 1)..6 {
+            p[(c, r)] = p[(r, c)];
+        }
+    }
+    Gaussian::new(x, p)
 }
 
 /// The state of one IMM estimate: mode probabilities and mode-matched estimates.

@@ -82,6 +82,27 @@ impl RadarSite {
         })
     }
 
+    /// Range and azimuth of tracking-frame position `p` (the same values as
+    /// [`RadarSite::polar`] without the Jacobian and elevation), or `None` within a metre of
+    /// the vertical through the antenna.
+    pub fn range_azimuth(&self, p: &Vector3<f64>) -> Option<(f64, f64)> {
+        self.range_direction(p)
+            .map(|(range, east, north)| (range, east.atan2(north)))
+    }
+
+    /// Range of `p` and its horizontal offset (east, north) in the radar's frame, whose
+    /// `atan2` is the azimuth: [`RadarSite::range_azimuth`] without the `atan2`.
+    pub(crate) fn range_direction(&self, p: &Vector3<f64>) -> Option<(f64, f64, f64)> {
+        let d = self.a * p + self.b;
+        let h2 = d.x * d.x + d.y * d.y;
+        let h = h2.sqrt();
+        if h < 1.0 {
+            return None;
+        }
+        let r2 = h2 + d.z * d.z;
+        Some((r2.sqrt(), d.x, d.y))
+    }
+
     /// The tracking-frame position of a plot at `range_m`, `azimuth_rad` and a target height
     /// above the ellipsoid of `height_m` (2-D radars do not measure elevation; the height comes
     /// from Mode C or a default). Solved by fixed-point iteration on the elevation.
@@ -92,21 +113,38 @@ impl RadarSite {
         azimuth_rad: f64,
         height_m: f64,
     ) -> Vector3<f64> {
+        self.plot_position_geodetic(frame, range_m, azimuth_rad, height_m)
+            .0
+    }
+
+    /// [`RadarSite::plot_position`] and the geodetic coordinates of that position (the
+    /// iteration computes them for its last step: a caller needing both saves a conversion).
+    pub fn plot_position_geodetic(
+        &self,
+        frame: &LocalFrame,
+        range_m: f64,
+        azimuth_rad: f64,
+        height_m: f64,
+    ) -> (Vector3<f64>, Geodetic) {
         let (sa, ca) = azimuth_rad.sin_cos();
         let mut el = ((height_m - self.site.height_m) / range_m.max(1.0))
             .clamp(-1.0, 1.0)
             .asin();
         let mut p = Vector3::zeros();
+        let mut geo = frame.origin();
         // Three iterations bring the height error from kilometres (Earth curvature at 250 km
         // is ~5 km) to centimetres.
-        for _ in 0..4 {
+        for step in 0..4 {
             let (se, ce) = el.sin_cos();
             let d = Vector3::new(range_m * ce * sa, range_m * ce * ca, range_m * se);
             p = self.a.transpose() * (d - self.b);
-            let err = height_m - frame.enu_to_geodetic(&p).height_m;
-            el += err / range_m.max(1.0);
+            geo = frame.enu_to_geodetic(&p);
+            if step < 3 {
+                let err = height_m - geo.height_m;
+                el += err / range_m.max(1.0);
+            }
         }
-        p
+        (p, geo)
     }
 
     /// The covariance, in the tracking frame, of a plot position with range and azimuth
@@ -338,6 +376,19 @@ mod tests {
     }
 
     proptest! {
+        /// `range_azimuth` gives `polar`'s range and azimuth bit for bit.
+        #[test]
+        fn range_azimuth_equals_polar(
+            e in -300e3f64..300e3, n in -300e3f64..300e3, u in -100.0f64..15e3,
+        ) {
+            let (_, radar) = setup();
+            let p = Vector3::new(e, n, u);
+            let short = radar.range_azimuth(&p);
+            let full = radar.polar(&p).map(|pol| (pol.range_m, pol.azimuth_rad));
+            prop_assert_eq!(short.map(|(r, a)| (r.to_bits(), a.to_bits())),
+                full.map(|(r, a)| (r.to_bits(), a.to_bits())));
+        }
+
         /// The analytic Jacobian matches central finite differences.
         #[test]
         fn polar_jacobian_matches_finite_differences(

@@ -242,6 +242,75 @@ impl CoordinatedTurn {
     }
 }
 
+impl CoordinatedTurn {
+    /// The transition's coefficients over `dt`: `[sin(ωT)/ω, (1 − cos ωT)/ω, cos ωT, sin ωT,
+    /// T]` (see [`CoordinatedTurn::transition`]).
+    pub(crate) fn coefficients(&self, dt: f64) -> [f64; 5] {
+        let w = self.omega_rad_s;
+        let (s, c) = (w * dt).sin_cos();
+        let (a, b) = if w.abs() < 1e-9 {
+            (dt, 0.0)
+        } else {
+            (s / w, (1.0 - c) / w)
+        };
+        [a, b, c, s, dt]
+    }
+
+    /// The coefficients of the turn at the opposite rate (`-ω`) over the same step, from
+    /// this turn's: `sin` is odd and `cos` even, and negating a divisor negates the quotient
+    /// exactly, so they equal [`CoordinatedTurn::coefficients`] of the mirrored model (the
+    /// IMM's left and right turns share one `sin_cos`). Only for `|ω| ≥ 1e-9` (below, the
+    /// limits are used and the sign of a zero would differ).
+    pub(crate) fn mirrored([a, b, c, s, dt]: [f64; 5]) -> [f64; 5] {
+        [a, -b, c, -s, dt]
+    }
+
+    /// `(F x, F P Fᵀ)` with the transition of coefficients `k`.
+    pub(crate) fn products_with(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        k: [f64; 5],
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        let [a, b, c, s, dt] = k;
+        // The transition has 13 non-zeros in a fixed pattern (see `transition`); with all of
+        // them non-zero (the usual case) the products are written out, in the same order of
+        // operations as `sparse_propagate`, so the results are identical.
+        if a != 0.0 && b != 0.0 && c != 0.0 && s != 0.0 && dt != 0.0 {
+            ct_propagate(x, p, k)
+        } else {
+            sparse_propagate(&transition_from(k), x, p)
+        }
+    }
+
+    /// `(F x, F P Fᵀ + Q)` with the transition of coefficients `k` over `dt`.
+    pub(crate) fn propagate_with(
+        &self,
+        x: &SVector<f64, 6>,
+        p: &SMatrix<f64, 6, 6>,
+        dt: f64,
+        k: [f64; 5],
+    ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
+        let (x, p) = self.products_with(x, p, k);
+        (x, p + self.process_noise(dt))
+    }
+}
+
+/// The coordinated-turn transition of coefficients `[a, b, c, s, dt]`.
+fn transition_from([a, b, c, s, dt]: [f64; 5]) -> SMatrix<f64, 6, 6> {
+    let mut f = SMatrix::<f64, 6, 6>::identity();
+    f[(0, 3)] = a;
+    f[(0, 4)] = -b;
+    f[(1, 3)] = b;
+    f[(1, 4)] = a;
+    f[(3, 3)] = c;
+    f[(3, 4)] = -s;
+    f[(4, 3)] = s;
+    f[(4, 4)] = c;
+    f[(2, 5)] = dt;
+    f
+}
+
 impl MotionModel<6> for CoordinatedTurn {
     fn propagate(
         &self,
@@ -259,44 +328,13 @@ impl MotionModel<6> for CoordinatedTurn {
         p: &SMatrix<f64, 6, 6>,
         dt: f64,
     ) -> (SVector<f64, 6>, SMatrix<f64, 6, 6>) {
-        let w = self.omega_rad_s;
-        let (s, c) = (w * dt).sin_cos();
-        let (a, b) = if w.abs() < 1e-9 {
-            (dt, 0.0)
-        } else {
-            (s / w, (1.0 - c) / w)
-        };
-        // The transition has 13 non-zeros in a fixed pattern (see `transition`); with all of
-        // them non-zero (the usual case) the products are written out, in the same order of
-        // operations as `sparse_propagate`, so the results are identical.
-        if a != 0.0 && b != 0.0 && c != 0.0 && s != 0.0 && dt != 0.0 {
-            ct_propagate(x, p, [a, b, c, s, dt])
-        } else {
-            sparse_propagate(&self.transition(dt), x, p)
-        }
+        self.products_with(x, p, self.coefficients(dt))
     }
 
     fn transition(&self, dt: f64) -> SMatrix<f64, 6, 6> {
-        let w = self.omega_rad_s;
-        let (s, c) = (w * dt).sin_cos();
-        // sin(wT)/w and (1 - cos wT)/w tend to T and 0 as w → 0; use the limits near zero so
-        // that a zero rate is exactly constant velocity instead of 0/0.
-        let (a, b) = if w.abs() < 1e-9 {
-            (dt, 0.0)
-        } else {
-            (s / w, (1.0 - c) / w)
-        };
-        let mut f = SMatrix::<f64, 6, 6>::identity();
-        f[(0, 3)] = a;
-        f[(0, 4)] = -b;
-        f[(1, 3)] = b;
-        f[(1, 4)] = a;
-        f[(3, 3)] = c;
-        f[(3, 4)] = -s;
-        f[(4, 3)] = s;
-        f[(4, 4)] = c;
-        f[(2, 5)] = dt;
-        f
+        // sin(wT)/w and (1 - cos wT)/w tend to T and 0 as w → 0; `coefficients` uses the
+        // limits near zero so that a zero rate is exactly constant velocity instead of 0/0.
+        transition_from(self.coefficients(dt))
     }
 
     fn process_noise(&self, dt: f64) -> SMatrix<f64, 6, 6> {
@@ -496,6 +534,28 @@ mod ct_propagate_tests {
                 let (xs, ps) = sparse_propagate(&m.transition(dt), &x, &p);
                 assert_eq!(a, xs);
                 assert_eq!(b, ps + m.process_noise(dt));
+            }
+        }
+    }
+
+    /// The mirrored coefficients equal those of the opposite turn bit for bit (one `sin_cos`
+    /// serves both turn modes of the IMM).
+    #[test]
+    fn mirrored_coefficients_equal_the_opposite_turn() {
+        for w in [3f64.to_radians(), 0.2, 1e-3, 1e-9] {
+            let (left, right) = (
+                CoordinatedTurn::new(w, 3.0, 1.0),
+                CoordinatedTurn::new(-w, 3.0, 1.0),
+            );
+            for k in 0..2000 {
+                let dt = f64::from(k) * 0.0137 + 1e-3;
+                let mirrored = CoordinatedTurn::mirrored(left.coefficients(dt));
+                let direct = right.coefficients(dt);
+                assert_eq!(
+                    mirrored.map(f64::to_bits),
+                    direct.map(f64::to_bits),
+                    "w {w} dt {dt}"
+                );
             }
         }
     }

@@ -644,6 +644,28 @@ impl Tracker {
         )
     }
 
+    /// Time-only maintenance at `now`, without an observation batch: deletes tentative
+    /// tracks that failed M-of-N, tracks without an update for longer than
+    /// `delete_after_s` and tracks whose position uncertainty, coasted to `now`, exceeds
+    /// `max_sigma_m` (the checks [`Tracker::process`] runs after each batch, at most once a
+    /// second). For a centre whose sensors have all gone quiet: without it the picture would
+    /// keep its last tracks for ever. Coasting needs no maintenance (it is judged at the
+    /// time asked, [`Track::is_coasting`]). `now` is not an observation time: it does not
+    /// move [`Tracker::now`]. Returns the number of tracks deleted; a non-finite `now` does
+    /// nothing.
+    ///
+    /// [`Track::is_coasting`]: crate::Track::is_coasting
+    pub fn maintain(&mut self, now: UnixTime) -> usize {
+        let now = now.secs();
+        if !now.is_finite() {
+            return 0;
+        }
+        let before = self.len();
+        self.delete_stale(now);
+        self.last_maintenance = self.last_maintenance.max(now);
+        before - self.len()
+    }
+
     fn reject(&mut self, reason: Reject, report: &mut BatchReport) {
         *self.stats.rejected.entry(reason).or_insert(0) += 1;
         report.rejected += 1;
@@ -759,7 +781,7 @@ impl Tracker {
         if let Some(now) = self.now
             && now - self.last_maintenance >= 1.0
         {
-            self.maintain(now);
+            self.delete_stale(now);
             self.last_maintenance = now;
         }
         self.prepared = prepared;
@@ -895,7 +917,8 @@ impl Tracker {
                     (Some(_), _) => return Err(Reject::AbsurdNoise),
                     _ => None,
                 };
-                let approx = radar.plot_position(&self.frame, range_m, azimuth_rad, h_use);
+                let (approx, approx_geo) =
+                    radar.plot_position_geodetic(&self.frame, range_m, azimuth_rad, h_use);
                 let approx_cov = radar.plot_covariance(
                     range_m,
                     azimuth_rad,
@@ -903,7 +926,7 @@ impl Tracker {
                     sigma_azimuth_rad,
                     h_sigma,
                 );
-                let at = self.frame.enu_to_geodetic(&approx).pos;
+                let at = approx_geo.pos;
                 (
                     Main::Polar {
                         radar: *radar,
@@ -1521,10 +1544,11 @@ impl Tracker {
                 (SensorKind::Adsb, _, _) => {
                     t.last_adsb.is_some_and(|a| now - a.secs() <= adsb_window)
                 }
-                (SensorKind::Radar { .. }, cov, Some(radar)) => match radar.polar(&p) {
-                    Some(pol) if pol.range_m * pol.range_m <= range2 => match cov {
+                // Range and azimuth only (no Jacobian): this runs for every track and batch.
+                (SensorKind::Radar { .. }, cov, Some(radar)) => match radar.range_direction(&p) {
+                    Some((range_m, east, north)) if range_m * range_m <= range2 => match cov {
                         Coverage::Sector { from_rad, to_rad } => {
-                            in_sector(pol.azimuth_rad, from_rad, to_rad)
+                            sector_contains(east, north, from_rad, to_rad)
                         }
                         _ => true,
                     },
@@ -1540,7 +1564,7 @@ impl Tracker {
     }
 
     /// Deletes tentative tracks that failed M-of-N, and tracks too old or too uncertain.
-    fn maintain(&mut self, now: f64) {
+    fn delete_stale(&mut self, now: f64) {
         let n = self.config.confirm_n;
         let young_k = self.config.young_delete_misses;
         for slot in 0..self.slots.len() {
@@ -1600,6 +1624,60 @@ fn in_sector(a: f64, from: f64, to: f64) -> bool {
     off <= span
 }
 
+/// `in_sector(east.atan2(north), from, to)`, deciding from a cheap approximation of the
+/// azimuth when it is clearly inside or outside the sector (`atan2` for every track and
+/// radar batch was the largest part of counting misses), and from the exact azimuth near the
+/// sector's edges: the same answer, since the approximation errs by less than
+/// [`APPROX_ATAN2_MAX_ERR`] and the margin is ten times that.
+fn sector_contains(east: f64, north: f64, from: f64, to: f64) -> bool {
+    use std::f64::consts::TAU;
+    const MARGIN: f64 = 10.0 * APPROX_ATAN2_MAX_ERR;
+    let span = (to - from).rem_euclid(TAU);
+    let off = (approx_atan2(east, north) - from).rem_euclid(TAU);
+    if off > MARGIN && off < span - MARGIN {
+        true
+    } else if off > span + MARGIN && off < TAU - MARGIN {
+        false
+    } else {
+        // Near an edge (or NaN): the exact test.
+        in_sector(east.atan2(north), from, to)
+    }
+}
+
+/// Bound on the error of [`approx_atan2`], radians (the polynomial's is 1e-5; checked by a
+/// test over the whole circle).
+const APPROX_ATAN2_MAX_ERR: f64 = 1e-4;
+
+/// `y.atan2(x)` to within [`APPROX_ATAN2_MAX_ERR`]: Abramowitz & Stegun 4.4.49 on the
+/// octant, then the quadrant by symmetry.
+fn approx_atan2(y: f64, x: f64) -> f64 {
+    use std::f64::consts::{FRAC_PI_2, PI};
+    let (ax, ay) = (x.abs(), y.abs());
+    let (num, den, swapped) = if ay > ax {
+        (ax, ay, true)
+    } else {
+        (ay, ax, false)
+    };
+    if den == 0.0 {
+        return y.atan2(x);
+    }
+    let t = num / den;
+    let t2 = t * t;
+    let mut a = t
+        * (0.999_866
+            + t2 * (-0.330_299_5 + t2 * (0.180_141 + t2 * (-0.085_133 + 0.020_835_1 * t2))));
+    if swapped {
+        a = FRAC_PI_2 - a;
+    }
+    if x < 0.0 {
+        a = PI - a;
+    }
+    if y < 0.0 {
+        a = -a;
+    }
+    a
+}
+
 /// Completes two orthonormal rows (local east, north) into a rotation (adds up = e × n).
 fn complete_axes(en: &SMatrix<f64, 2, 3>) -> Matrix3<f64> {
     let e = en.row(0).transpose();
@@ -1633,6 +1711,50 @@ mod tests {
         assert!(is_shared_code(0x1000));
         assert!(!is_shared_code(0x7500));
         assert!(!is_shared_code(0x4621));
+    }
+
+    #[test]
+    fn approx_atan2_is_within_its_bound() {
+        let mut worst = 0.0f64;
+        for k in 0..200_000 {
+            let a = -std::f64::consts::PI + f64::from(k) * std::f64::consts::TAU / 200_000.0;
+            for r in [1.0, 1234.5, 3e5] {
+                let (y, x) = (r * a.sin(), r * a.cos());
+                let err = (approx_atan2(y, x) - y.atan2(x)).abs();
+                // ±π are the same direction.
+                worst = worst.max(err.min((err - std::f64::consts::TAU).abs()));
+            }
+        }
+        assert!(worst < APPROX_ATAN2_MAX_ERR / 5.0, "worst {worst}");
+    }
+
+    /// The fast sector test answers as the exact one, on a grid that includes directions a
+    /// hair away from the edges.
+    #[test]
+    fn sector_contains_agrees_with_in_sector() {
+        use std::f64::consts::PI;
+        let sectors = [
+            (-0.5, 0.5),
+            (2.5, -2.5),
+            (PI - 1e-7, -PI / 2.0),
+            (0.0, 2.0 * PI - 1e-3),
+        ];
+        for (from, to) in sectors {
+            for k in 0..20_000 {
+                let mut azimuths = vec![-PI + f64::from(k) * 2.0 * PI / 20_000.0];
+                for edge in [from, to] {
+                    azimuths.push(edge + (f64::from(k) - 10_000.0) * 1e-9);
+                }
+                for a in azimuths {
+                    let (e, n) = (a.sin() * 5e4, a.cos() * 5e4);
+                    assert_eq!(
+                        sector_contains(e, n, from, to),
+                        in_sector(e.atan2(n), from, to),
+                        "azimuth {a} sector {from} {to}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

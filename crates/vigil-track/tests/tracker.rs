@@ -364,6 +364,50 @@ fn coasting_and_deletion() {
     assert_eq!(tr.stats().deleted_covariance, 1);
 }
 
+/// Time-only maintenance deletes a track whose sensors went quiet, by age or by covariance,
+/// without any batch, and keeps it while it is young enough.
+#[test]
+fn maintain_deletes_without_observations() {
+    let mut tr = tracker();
+    let frame = *tr.frame();
+    for k in 0..10 {
+        feed(&mut tr, ADSB, vec![adsb(&frame, f64::from(k), 0xaaaaaa)]);
+    }
+    let id = tr.track_by_icao(IcaoAddress::new(0xaaaaaa)).unwrap().id();
+    let last = T0 + 9.0;
+    let delete_after = tr.config().delete_after_s;
+    // Coasting, not deleted.
+    assert_eq!(tr.maintain(UnixTime(last + 20.0)), 0);
+    let track = tr.track(id).unwrap();
+    assert!(track.is_coasting(UnixTime(last + 20.0), tr.config().coast_after_s));
+    assert_eq!(tr.maintain(UnixTime(f64::NAN)), 0);
+    assert_eq!(tr.maintain(UnixTime(last + delete_after - 1.0)), 0);
+    assert!(tr.track(id).is_some());
+    // Too old: deleted, counted, and the observation time has not moved.
+    assert_eq!(tr.maintain(UnixTime(last + delete_after + 1.0)), 1);
+    assert!(tr.track(id).is_none() && tr.track_by_icao(IcaoAddress::new(0xaaaaaa)).is_none());
+    assert_eq!(tr.stats().deleted_age, 1);
+    assert_eq!(tr.now(), Some(UnixTime(last)));
+    assert!(tr.is_empty());
+
+    // By covariance: a tight threshold, reached while coasting.
+    let mut tr = Tracker::new(
+        TrackerConfig {
+            max_sigma_m: 300.0,
+            delete_after_s: 1_000.0,
+            ..config()
+        },
+        &sensors(),
+    )
+    .unwrap();
+    for k in 0..10 {
+        feed(&mut tr, ADSB, vec![adsb(&frame, f64::from(k), 0xaaaaaa)]);
+    }
+    assert_eq!(tr.maintain(UnixTime(last + 1.0)), 0);
+    assert_eq!(tr.maintain(UnixTime(last + 200.0)), 1);
+    assert_eq!(tr.stats().deleted_covariance, 1);
+}
+
 /// A partner's system track fuses by covariance intersection: the party shows in the
 /// lineage, and the same partner estimate sent again and again does not make the track more
 /// and more confident (no double counting).

@@ -61,7 +61,7 @@ fn picture(n: usize, frame: &LocalFrame) -> Vec<Trajectory> {
         .collect()
 }
 
-fn config(centre: Geodetic) -> SimConfig {
+fn config(centre: Geodetic, seconds: f64) -> SimConfig {
     let radar = |id: u16, lat: f64, lon: f64, period_s: f64, phase_rad: f64| RadarSim {
         sensor: SensorId(id),
         site: geo(lat, lon, 100.0),
@@ -77,7 +77,7 @@ fn config(centre: Geodetic) -> SimConfig {
     SimConfig {
         seed: 1,
         start: T0,
-        end: T0 + WARMUP_S + 1.0,
+        end: T0 + WARMUP_S + seconds,
         adsb: Some(AdsbSim {
             sensor: SensorId(1),
             rate_hz: 1.0,
@@ -97,11 +97,13 @@ fn config(centre: Geodetic) -> SimConfig {
     }
 }
 
-pub fn setup(n: usize) -> (Tracker, Vec<SimBatch>, usize) {
+/// The tracker warmed up on 30 s and the batches of the next `seconds` seconds, one vector
+/// per second.
+fn simulate_seconds(n: usize, seconds: usize) -> (Tracker, Vec<Vec<SimBatch>>) {
     let centre = geo(48.9, 2.4, 0.0);
     let frame = LocalFrame::new(centre).unwrap();
     let truth = picture(n, &frame);
-    let cfg = config(centre);
+    let cfg = config(centre, seconds as f64);
     let batches = simulate(&truth, &cfg).unwrap();
     let mut tracker = Tracker::new(
         TrackerConfig {
@@ -111,19 +113,53 @@ pub fn setup(n: usize) -> (Tracker, Vec<SimBatch>, usize) {
         &cfg.sensor_specs(),
     )
     .unwrap();
-    let (warm, last): (Vec<SimBatch>, Vec<SimBatch>) =
-        batches.into_iter().partition(|b| b.end <= T0 + WARMUP_S);
-    for b in &warm {
+    let mut per_second: Vec<Vec<SimBatch>> = (0..=seconds).map(|_| Vec::new()).collect();
+    for b in batches {
+        // 0: the warm-up; k: the k-th second after it.
+        let k = ((b.end - T0 - WARMUP_S).ceil().max(0.0) as usize).min(seconds);
+        per_second[k].push(b);
+    }
+    for b in &per_second[0] {
         tracker.process(&b.batch());
     }
-    let obs = last.iter().map(|b| b.observations.len()).sum();
+    per_second.remove(0);
+    (tracker, per_second)
+}
+
+fn describe(n: usize, tracker: &Tracker, second: &[SimBatch]) -> usize {
+    let obs = second.iter().map(|b| b.observations.len()).sum();
     eprintln!(
         "{n} aircraft: {} live tracks ({} confirmed) after warm-up, {obs} observations in the \
          measured second ({} batches); size_of::<Track>() = {} bytes",
         tracker.len(),
         tracker.tracks().filter(|t| t.is_confirmed()).count(),
-        last.len(),
+        second.len(),
         std::mem::size_of::<Track>(),
     );
+    obs
+}
+
+/// The tracker after the warm-up, the batches of the next second and their observation
+/// count.
+#[allow(dead_code)]
+pub fn setup(n: usize) -> (Tracker, Vec<SimBatch>, usize) {
+    let (tracker, mut seconds) = simulate_seconds(n, 1);
+    let last = seconds.remove(0);
+    let obs = describe(n, &tracker, &last);
     (tracker, last, obs)
+}
+
+/// The tracker after the warm-up and the batches of the next `seconds` seconds (a different
+/// simulation from [`setup`]'s: its random draws depend on the simulated span), with the
+/// mean observation count per second.
+#[allow(dead_code)]
+pub fn setup_steady(n: usize, seconds: usize) -> (Tracker, Vec<Vec<SimBatch>>, usize) {
+    let (tracker, per_second) = simulate_seconds(n, seconds);
+    describe(n, &tracker, &per_second[0]);
+    let total: usize = per_second
+        .iter()
+        .flatten()
+        .map(|b| b.observations.len())
+        .sum();
+    (tracker, per_second, total / seconds)
 }
