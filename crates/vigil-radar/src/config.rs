@@ -46,6 +46,10 @@ pub struct RadarConfig {
     /// Category editions to decode with, where the default is not the one the sensor sends.
     #[serde(default)]
     pub editions: Editions,
+    /// Exercise mode: take CAT048 plots flagged simulated (I048/020 SIM) as targets. Off, they
+    /// are the radar's own test targets and are skipped (counted as `simulated`).
+    #[serde(default)]
+    pub exercise: bool,
     /// Where the data comes from.
     pub source: SourceConfig,
 }

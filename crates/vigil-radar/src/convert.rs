@@ -61,6 +61,8 @@ pub struct Converter {
     sigma_velocity_mps: f64,
     sac: Option<u8>,
     sic: Option<u8>,
+    /// Exercise mode: plots flagged simulated are the exercise's aircraft, not radar checks.
+    accept_simulated: bool,
     cat021: &'static Category,
     /// The fast CAT048 decoder, prepared once from the edition's table. Shared so that a
     /// block's reports can be read while `self` is updated.
@@ -99,6 +101,7 @@ impl Converter {
             sigma_velocity_mps: config.sigma_velocity_mps,
             sac: config.sac,
             sic: config.sic,
+            accept_simulated: config.exercise,
             cat021: table(21)?,
             cat048: Arc::new(cat048::ReportDecoder::new(table(48)?)),
             cat062: table(62)?,
@@ -314,7 +317,7 @@ impl Converter {
         }
         if let Some(d) = r.descriptor {
             // Simulated and test targets are the radar's own checks, not aircraft.
-            if d.simulated {
+            if d.simulated && !self.accept_simulated {
                 return self.skip(stats, "simulated");
             }
             if d.test == Some(true) {
@@ -779,6 +782,7 @@ mod tests {
             sac: None,
             sic: None,
             editions: Default::default(),
+            exercise: false,
             source: SourceConfig::Raw(RawSource { path: "x".into() }),
         }
     }

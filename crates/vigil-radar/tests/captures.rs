@@ -25,6 +25,7 @@ fn config(name: &str, position: Option<SensorPosition>, source: SourceConfig) ->
         sac: None,
         sic: None,
         editions: Default::default(),
+        exercise: false,
         source,
     }
 }

@@ -37,6 +37,7 @@ fn udp_radar(listen: SocketAddr, group: Option<Ipv4Addr>) -> RadarConfig {
         sac: Some(25),
         sic: Some(12),
         editions: Default::default(),
+        exercise: false,
         source: SourceConfig::Udp(UdpSource {
             listen,
             group,

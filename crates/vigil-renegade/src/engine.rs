@@ -18,6 +18,13 @@ use crate::context::{Flat, NM, PlannedFlight, RestrictedAreas, point_segment};
 use crate::indicator::{ALL_KINDS, Alert, Category, IndicatorKind, Persist, Step, auto_category};
 use crate::view::{Callsign, EmergencyStatus, TrackView, squawk_str};
 
+/// Shortest time between the two velocities a turn rate is measured from, seconds.
+const TURN_BASELINE_S: f64 = 8.0;
+
+/// Turn rates below this are taken as straight flight, degrees per second: noise, or a
+/// correction too small to matter over the prediction.
+const TURN_DEADBAND_DPS: f64 = 0.3;
+
 /// How many cleared alerts the engine remembers for display.
 const CLEARED_HISTORY: usize = 1_000;
 
@@ -269,7 +276,8 @@ impl RenegadeEngine {
 
     /// A track's smoothed turn rate, degrees per second (positive right).
     pub fn turn_rate(&self, track: u64) -> f64 {
-        self.tracks.get(&track).map_or(0.0, |t| t.turn_dps)
+        let r = self.tracks.get(&track).map_or(0.0, |t| t.turn_dps);
+        if r.abs() < TURN_DEADBAND_DPS { 0.0 } else { r }
     }
 
     /// A track's automatic category.
@@ -383,9 +391,12 @@ impl RenegadeEngine {
         // geometry continues it for a while.
         let speed = v.speed_mps();
         if speed > 30.0 {
+            // Over a baseline of at least TURN_BASELINE_S: a radar-only track's velocity is
+            // noisy from one plot to the next, and a turn rate taken over one second would
+            // swing the predicted path by kilometres.
             if let Some((t0, [e0, n0])) = st.course {
                 let dt = v.time.since(t0);
-                if dt > 0.5 && dt <= 30.0 {
+                if (TURN_BASELINE_S..=60.0).contains(&dt) {
                     // Signed angle between the two velocities (positive clockwise, a right
                     // turn): atan2 of their cross and dot products.
                     let [e1, n1] = v.vel_en;
@@ -394,7 +405,7 @@ impl RenegadeEngine {
                     let raw = -cross.atan2(dot).to_degrees() / dt;
                     st.turn_dps = (0.5 * st.turn_dps + 0.5 * raw).clamp(-6.0, 6.0);
                     st.course = Some((v.time, v.vel_en));
-                } else if !(0.0..=30.0).contains(&dt) {
+                } else if !(0.0..=60.0).contains(&dt) {
                     st.turn_dps = 0.0;
                     st.course = Some((v.time, v.vel_en));
                 }

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod decode;
+pub mod exercise;
 pub mod http;
 pub mod pipeline;
 pub mod radar;
