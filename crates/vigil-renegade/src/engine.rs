@@ -265,7 +265,7 @@ impl RenegadeEngine {
     }
 
     /// Recently cleared alerts, oldest first.
-    pub fn cleared_alerts(&self) -> impl Iterator<Item = &Alert> {
+    pub fn cleared_alerts(&self) -> impl DoubleEndedIterator<Item = &Alert> {
         self.cleared.iter()
     }
 

@@ -49,6 +49,9 @@ pub struct Config {
     /// The multi-sensor tracker: system tracks from every sensor.
     #[serde(default)]
     pub tracker: TrackerSection,
+    /// Renegade-aircraft detection on the system tracks.
+    #[serde(default)]
+    pub renegade: crate::renegade::RenegadeSection,
 }
 
 /// `[tracker]`: the multi-sensor tracker (`vigil-track`). The settings not exposed here keep

@@ -231,6 +231,23 @@ pub fn track_views(
     military: &BTreeSet<IcaoAddress>,
     out: &mut Vec<TrackView>,
 ) {
+    let emergency = |a: IcaoAddress, now: UnixTime| {
+        picture
+            .and_then(|p| p.get(a)?.emergency)
+            .filter(|e| now.since(e.at) <= 10.0)
+            .map_or(EmergencyStatus::None, |e| emergency_status(e.value))
+    };
+    track_views_with(tracker, &emergency, now, military, out);
+}
+
+/// [`track_views`] with the emergency status from `emergency(address, now)`.
+pub fn track_views_with(
+    tracker: &Tracker,
+    emergency: &dyn Fn(IcaoAddress, UnixTime) -> EmergencyStatus,
+    now: UnixTime,
+    military: &BTreeSet<IcaoAddress>,
+    out: &mut Vec<TrackView>,
+) {
     out.clear();
     let delete_after = tracker.config().delete_after_s;
     for t in tracker.tracks().filter(|t| t.is_confirmed()) {
@@ -247,11 +264,7 @@ pub fn track_views(
         let v_frame = g.x.fixed_rows::<3>(3).into_owned();
         let v = tracker.frame().axes_at(&p.pos) * v_frame;
         let id = t.identity();
-        let emergency = id
-            .icao
-            .and_then(|a| picture?.get(a)?.emergency)
-            .filter(|e| now.since(e.at) <= 10.0)
-            .map_or(EmergencyStatus::None, |e| emergency_status(e.value));
+        let emergency = id.icao.map_or(EmergencyStatus::None, |a| emergency(a, now));
         out.push(TrackView {
             id: t.id().0,
             time: at,

@@ -3,10 +3,12 @@
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::Path;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::json;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -25,6 +27,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/data/radar.json", get(radar))
         .route("/data/tracks.json", get(tracks))
         .route("/data/stream", get(stream))
+        .route("/data/alerts.json", get(alerts))
+        .route("/data/incidents.json", get(incidents))
+        .route("/api/reports", post(report))
+        .route("/api/incidents/{id}/actions", post(incident_action))
+        .route("/api/flightplans", post(flightplans))
         .with_state(shared)
 }
 
@@ -35,6 +42,11 @@ const INDEX: &str = "Vigil air picture\n\n\
     GET /data/sensors.json    per-sensor counters (feeds, radars, CAT062 outputs)\n\
     GET /data/radar.json      recent observations of each ASTERIX sensor, on the map\n\
     GET /data/tracks.json     system tracks fused from every sensor (404 with the tracker off)\n\
+    GET /data/alerts.json     renegade indicators: active and recently cleared alerts\n\
+    GET /data/incidents.json  incidents, their timelines, notifications, audit, geometry\n\
+    POST /api/reports         {\"subject\":{\"callsign\":\"LOT3917\"},\"kind\":\"radio_contact_lost\",\"source\":\"ACC\"} (bearer token)\n\
+    POST /api/incidents/ID/actions  {\"action\":\"acknowledge\",\"reason\":...,\"level\":3} (bearer token)\n\
+    POST /api/flightplans     ICAO ATS messages as text (bearer token)\n\
     GET /healthz              ok\n";
 
 async fn index() -> &'static str {
@@ -173,4 +185,132 @@ async fn stream(State(shared): State<Arc<Shared>>) -> Response {
         Body::from_stream(body),
     )
         .into_response()
+}
+
+fn desk_off() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "the renegade desk is off (it needs [tracker] and [renegade] enabled)\n",
+    )
+        .into_response()
+}
+
+fn api_error(e: crate::renegade::ApiError) -> Response {
+    use crate::renegade::ApiError;
+    let status = match e {
+        ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+        ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+        ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+    };
+    (status, Json(json!({"error": e.to_string()}))).into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Runs `f` on the desk with the authenticated actor and the present.
+fn with_desk<F>(shared: &Shared, headers: &HeaderMap, f: F) -> Response
+where
+    F: FnOnce(
+        &mut crate::renegade::CentreDesk,
+        &vigil_incident::Actor,
+        vigil_core::UnixTime,
+    ) -> Result<serde_json::Value, crate::renegade::ApiError>,
+{
+    let Some(t) = &shared.tracks else {
+        return desk_off();
+    };
+    let now = t.now().unwrap_or(vigil_core::UnixTime(0.0));
+    let mut engine = t.lock();
+    let Some(desk) = engine.desk.as_mut() else {
+        return desk_off();
+    };
+    let actor = match desk.authenticate(bearer(headers)) {
+        Ok(a) => a,
+        Err(e) => return api_error(e),
+    };
+    tracing::info!(user = %actor.user, role = %actor.role, "API write");
+    match f(desk, &actor, now) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => api_error(e),
+    }
+}
+
+async fn alerts(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.tracks {
+        Some(t) => match t.lock().desk.as_ref() {
+            Some(d) => Json(d.alerts_json()).into_response(),
+            None => desk_off(),
+        },
+        None => desk_off(),
+    }
+}
+
+async fn incidents(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.tracks {
+        Some(t) => match t.lock().desk.as_ref() {
+            Some(d) => Json(d.incidents_json()).into_response(),
+            None => desk_off(),
+        },
+        None => desk_off(),
+    }
+}
+
+async fn report(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    with_desk(&shared, &headers, |desk, actor, now| {
+        let r: vigil_renegade::Report = serde_json::from_slice(&body).map_err(|e| {
+            crate::renegade::ApiError::BadRequest(format!(
+                "a report is {{\"subject\": {{\"track\": N}} | {{\"callsign\": \"...\"}} | \
+                 {{\"icao\": \"hex\"}}, \"kind\": \"radio_contact_lost\" | \
+                 \"radio_contact_restored\" | \"not_following_atc\" | \"following_atc\", \
+                 \"source\": \"...\"}}: {e}"
+            ))
+        })?;
+        let track = desk.report(actor, &r, now)?;
+        Ok(json!({"track": track, "applied": true}))
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct ActionBody {
+    action: String,
+    #[serde(flatten)]
+    args: vigil_incident::ActionArgs,
+}
+
+async fn incident_action(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<u64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    with_desk(&shared, &headers, |desk, actor, now| {
+        let b: ActionBody = serde_json::from_slice(&body).map_err(|e| {
+            crate::renegade::ApiError::BadRequest(format!(
+                "an action is {{\"action\": \"acknowledge\", \"reason\": \"...\", \"level\": 3, \
+                 \"remark\": \"...\", \"party\": \"...\"}}: {e}"
+            ))
+        })?;
+        desk.act(actor, id, &b.action, b.args, now)
+    })
+}
+
+async fn flightplans(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    with_desk(&shared, &headers, |desk, _actor, now| {
+        let text = std::str::from_utf8(&body).map_err(|_| {
+            crate::renegade::ApiError::BadRequest("flight plans must be UTF-8 text".into())
+        })?;
+        let (applied, errors) = desk.add_plans(text, Some(now));
+        Ok(json!({"applied": applied, "errors": errors}))
+    })
 }

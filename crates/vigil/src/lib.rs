@@ -8,4 +8,5 @@ pub mod exercise;
 pub mod http;
 pub mod pipeline;
 pub mod radar;
+pub mod renegade;
 pub mod tracking;

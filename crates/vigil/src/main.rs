@@ -67,6 +67,30 @@ enum Command {
         /// The configuration file (TOML).
         file: PathBuf,
     },
+    /// Play a scenario through the whole chain (frames, tracker, renegade rules, incidents)
+    /// as fast as possible, and print what the duty officers would have seen.
+    ///
+    /// The centre gets an ADS-B receiver and a radar (5 s, 250 NM) in the middle of the
+    /// scenario's flights. Scenarios: scenarios/*.toml.
+    Exercise {
+        /// The scenario file (TOML).
+        scenario: PathBuf,
+        /// Leave out the scenario's background traffic.
+        #[arg(long)]
+        no_background: bool,
+        /// Print the whole result as JSON instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Make a bearer token for the write API and print the `[[renegade.user]]` table that
+    /// admits it (the config keeps only its SHA-256).
+    Token {
+        /// The user's name.
+        name: String,
+        /// `operator` or `supervisor`.
+        #[arg(long, default_value = "operator")]
+        role: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -141,6 +165,12 @@ fn main() -> ExitCode {
             reference,
         } => decode_cmd(&file, format.into(), reference),
         Command::CheckConfig { file } => check_config(&file),
+        Command::Exercise {
+            scenario,
+            no_background,
+            json,
+        } => exercise_cmd(&scenario, no_background, json),
+        Command::Token { name, role } => token_cmd(&name, &role),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -343,12 +373,18 @@ async fn serve(
                 .collect::<Vec<_>>(),
             &cfg.tracker,
         );
-        let engine = tracking::Engine::new(
+        let mut engine = tracking::Engine::new(
             cfg.tracker.clone(),
             sensors,
             cfg.tracker.configured_centre(&cfg),
             cfg.centre.name.clone(),
         )?;
+        if cfg.renegade.enabled {
+            engine.desk = Some(
+                vigil::renegade::CentreDesk::new(&cfg.renegade, &loaded.base_dir)
+                    .context("cannot start the renegade desk ([renegade])")?,
+            );
+        }
         let shared = Arc::new(tracking::TrackerShared::new(
             engine,
             (!recorded).then(|| clock.clone()),
@@ -495,4 +531,168 @@ async fn signals(shutdown: CancellationToken) {
     }
     tracing::info!("shutdown requested; stopping feeds, pipeline and HTTP server");
     shutdown.cancel();
+}
+
+fn token_cmd(name: &str, role: &str) -> Result<()> {
+    use std::io::Read;
+    let role: vigil_incident::Role = serde_json::from_value(serde_json::Value::String(role.into()))
+        .map_err(|_| anyhow::anyhow!("role {role:?}: expected operator or supervisor"))?;
+    if !role.is_human() {
+        anyhow::bail!("role system is the rules engine's own; give operator or supervisor");
+    }
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom for a random token")?;
+    let token = hex::encode(bytes);
+    println!("# Give this token to {name} (it is shown once; only its hash goes in the config):");
+    println!("#   Authorization: Bearer {token}");
+    println!("[[renegade.user]]");
+    println!("name = {name:?}");
+    println!("role = \"{role}\"");
+    println!("token_sha256 = \"{}\"", vigil::renegade::token_hash(&token));
+    Ok(())
+}
+
+fn exercise_cmd(path: &std::path::Path, no_background: bool, as_json: bool) -> Result<()> {
+    use vigil::exercise::{AdsbSite, ExerciseOptions, RadarSite};
+    let mut scenario = vigil_sim::Scenario::load(path)
+        .with_context(|| format!("cannot load scenario {}", path.display()))?;
+    if no_background {
+        scenario.background = None;
+    }
+    eprintln!("generating {} ...", scenario.name);
+    let truth = vigil_sim::generate(&scenario).context("scenario generation failed")?;
+    let mut notes = truth.notes.clone();
+    let airspace = vigil_sim::build_airspace(&scenario, &mut notes)
+        .context("scenario airspace")?
+        .map(Arc::new);
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    // Sensors in the middle of the scenario's own flights.
+    let own: Vec<LatLon> = truth
+        .aircraft
+        .iter()
+        .filter(|a| !a.background)
+        .flat_map(|a| a.trajectory.points.iter().step_by(60).map(|p| p.pos.pos))
+        .collect();
+    if own.is_empty() {
+        anyhow::bail!("the scenario has no flights of its own");
+    }
+    let (lat, lon) = own
+        .iter()
+        .fold((0.0, 0.0), |(a, b), p| (a + p.lat, b + p.lon));
+    let centre = LatLon::new(lat / own.len() as f64, lon / own.len() as f64);
+    let options = ExerciseOptions::new(
+        vec![AdsbSite {
+            name: "adsb".into(),
+            pos: centre,
+            range_km: 500.0,
+        }],
+        vec![RadarSite {
+            name: "radar".into(),
+            sac: 1,
+            sic: 1,
+            pos: centre,
+            height_m: 100.0,
+            period_s: 5.0,
+            range_nm: 250.0,
+            false_per_scan: 5.0,
+        }],
+    );
+    eprintln!(
+        "sensors at {:.3},{:.3}; running {} aircraft over {:.0} s ...",
+        centre.lat,
+        centre.lon,
+        truth.aircraft.len(),
+        truth.end - truth.start
+    );
+    let r =
+        vigil::exercise::run(&scenario, &truth, airspace, &options).context("exercise failed")?;
+    if as_json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
+    let rel = |t: f64| t - truth.start;
+    println!("{}", scenario.name);
+    println!(
+        "frames {} (Beast), radar plots {} (CAT048, {} bytes), reports {}",
+        r.stats.frames, r.stats.plots, r.stats.asterix_bytes, r.stats.reports
+    );
+    for p in &r.plan_problems {
+        println!("flight plan problem: {p}");
+    }
+    for i in &r.incidents {
+        let track = vigil_renegade::desk::track_of(&i.subject);
+        let who = track
+            .and_then(|t| {
+                r.tracks_of
+                    .iter()
+                    .find(|(_, s)| s.contains(&t))
+                    .map(|(a, _)| a.clone())
+            })
+            .unwrap_or_default();
+        let name = truth
+            .aircraft
+            .iter()
+            .find(|a| a.icao.to_string() == who)
+            .map(|a| a.callsign.clone())
+            .unwrap_or_default();
+        println!(
+            "\nincident {} on {} ({name} {who}): opened at {:.0} s, state {}",
+            i.id.0,
+            i.subject,
+            rel(i.opened.secs()),
+            i.state
+        );
+        for (level, name) in ["NONE", "COMLOSS", "SUSPECTED", "PROBABLE", "CONFIRMED"]
+            .iter()
+            .enumerate()
+            .skip(1)
+        {
+            if let Some(t) = i.level_since(level) {
+                println!("  {name:<10} at {:7.0} s", rel(t.secs()));
+            }
+        }
+        for e in &i.evidence {
+            println!(
+                "  evidence from {:7.0} s: {}",
+                rel(e.started.secs()),
+                e.detail
+            );
+        }
+        for n in r.notifications.iter().filter(|n| n.incident == i.id) {
+            println!(
+                "  notified {} at {:.0} s ({})",
+                n.channel,
+                rel(n.at.secs()),
+                n.level_name
+            );
+        }
+        if let Some(t) = track {
+            for h in &truth.handovers {
+                if let Some(p) = r
+                    .predictions
+                    .iter()
+                    .filter(|p| p.track == t && h.t - p.made_at >= 120.0)
+                    .last()
+                {
+                    println!(
+                        "  hand-over {:?} -> {:?} at {:.0} s; predicted {:.0} s before: {:.1} km and {:+.0} s off",
+                        h.fir_from,
+                        h.fir_to,
+                        rel(h.t),
+                        h.t - p.made_at,
+                        p.crossing.pos.distance_m(&h.pos) / 1000.0,
+                        p.crossing.t - h.t
+                    );
+                }
+            }
+        }
+    }
+    if r.incidents.is_empty() {
+        println!("no incident");
+    }
+    Ok(())
 }

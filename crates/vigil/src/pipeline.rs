@@ -224,13 +224,14 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<FeedBatch>, setting
             batch = rx.recv(), if feeds_open => match batch {
                 Some(batch) => {
                     let mut observations = Vec::new();
-                    let wanted = settings.tracker.is_some().then_some(&mut observations);
+                    let mut emergencies = Vec::new();
+                    let wanted = settings.tracker.is_some().then_some((&mut observations, &mut emergencies));
                     let now = ingest(&shared, &batch, &settings, &mut last_expire, &mut changes, wanted);
                     if let Some(tx) = &settings.tracker {
                         // Waits when the tracker is behind: feeds then wait too, nothing is
                         // dropped and a replay stays deterministic. An error only means the
                         // tracker has stopped (shutdown).
-                        let _ = tx.send(tracking::Input::Adsb { now, observations }).await;
+                        let _ = tx.send(tracking::Input::Adsb { now, observations, emergencies }).await;
                     }
                 }
                 None => {
@@ -303,7 +304,14 @@ fn ingest(
     settings: &Settings,
     last_expire: &mut Option<UnixTime>,
     changes: &mut Changes,
-    mut observations: Option<&mut Vec<Observation>>,
+    mut observations: Option<(
+        &mut Vec<Observation>,
+        &mut Vec<(
+            vigil_core::IcaoAddress,
+            vigil_renegade::EmergencyStatus,
+            UnixTime,
+        )>,
+    )>,
 ) -> UnixTime {
     let mut st = shared.lock();
     let recorded = batch.time_base == TimeBase::Recorded && shared.time_base == TimeBase::Recorded;
@@ -311,7 +319,12 @@ fn ingest(
         let positions = st.picture.stats().positions;
         if let Ingested::Updated(icao) = st.picture.ingest(item.time, batch.sensor, &item.item) {
             changes.update(icao);
-            if let Some(out) = observations.as_deref_mut() {
+            if let Some((out, emergencies)) = observations.as_mut() {
+                if let Some(e) = st.picture.get(icao).and_then(|a| a.emergency)
+                    && e.at == item.time
+                {
+                    emergencies.push((icao, crate::exercise::emergency_status(e.value), e.at));
+                }
                 // A fresh position: a Mode S reply that decoded one (counted), or an SBS line
                 // that carried one (set at this item's time).
                 let fresh = st.picture.stats().positions != positions

@@ -17,11 +17,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 use tokio::time::{Duration, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
+use vigil_core::IcaoAddress;
 use vigil_core::{Clock, Geodetic, Measurement, Observation, SensorId, UnixTime};
 use vigil_picture::Aircraft;
 use vigil_radar::RadarBatch;
+use vigil_renegade::EmergencyStatus;
 use vigil_track::adsb::AdsbReport;
 use vigil_track::{Batch, Coverage, PartyId, SensorKind, SensorSpec, Track, Tracker};
+
+use crate::renegade::CentreDesk;
 
 use crate::config::TrackerSection;
 
@@ -34,6 +38,8 @@ pub enum Input {
         now: UnixTime,
         /// One per fresh position.
         observations: Vec<Observation>,
+        /// ADS-B emergency / priority statuses decoded in this batch: address, status, time.
+        emergencies: Vec<(IcaoAddress, EmergencyStatus, UnixTime)>,
     },
     /// The observations of one datagram of an ASTERIX sensor.
     Radar(RadarBatch),
@@ -219,6 +225,8 @@ pub struct Engine {
     /// `/data/stream`: the tracker time of the last lines sent, and the tracks they showed.
     stream_mark: Option<UnixTime>,
     streamed: std::collections::BTreeSet<u64>,
+    /// The renegade desk, when enabled.
+    pub desk: Option<CentreDesk>,
 }
 
 impl Engine {
@@ -242,6 +250,7 @@ impl Engine {
             scratch: Vec::new(),
             stream_mark: None,
             streamed: std::collections::BTreeSet::new(),
+            desk: None,
         };
         if let Some(c) = centre {
             e.make_tracker(c)?;
@@ -338,6 +347,16 @@ impl Engine {
         for (_, i) in due {
             self.flush(i);
         }
+        self.tick_desk();
+    }
+
+    /// Runs the renegade rules when a second has passed (their own pacing).
+    fn tick_desk(&mut self) {
+        if let (Some(d), Some(t), Some(now)) =
+            (self.desk.as_mut(), self.tracker.as_ref(), self.latest)
+        {
+            d.tick(t, now);
+        }
     }
 
     /// Every feed has ended: hands over what is buffered.
@@ -404,6 +423,7 @@ impl Engine {
             self.process(id, Coverage::None, &positions);
         }
         self.scratch = polar;
+        self.tick_desk();
     }
 
     /// What the beam swept: from where it was at the last datagram to the last plot of this
@@ -646,6 +666,11 @@ impl TrackerShared {
         e.snapshot_lines(now)
     }
 
+    /// The present of the desk: the clock's, or the latest recorded time.
+    pub fn now(&self) -> Option<UnixTime> {
+        self.lock().now(self.clock.as_deref())
+    }
+
     /// `/data/tracks.json`.
     pub fn tracks_json(&self) -> Value {
         let e = self.lock();
@@ -668,9 +693,15 @@ pub async fn run(
             biased;
             _ = shutdown.cancelled() => break,
             input = rx.recv() => match input {
-                Some(Input::Adsb { now, observations }) => {
+                Some(Input::Adsb { now, observations, emergencies }) => {
                     // On the clock, the pipeline's time is the clock's too.
-                    shared.lock().adsb(now, observations);
+                    let mut e = shared.lock();
+                    if let Some(d) = e.desk.as_mut() {
+                        for (a, s, t) in emergencies {
+                            d.emergency(a, s, t);
+                        }
+                    }
+                    e.adsb(now, observations);
                 }
                 Some(Input::Radar(batch)) => shared.lock().radar(batch),
                 Some(Input::FeedsEnded) => {
@@ -1012,6 +1043,7 @@ mod tests {
         for k in 0..6 {
             let t = 1000.0 + f64::from(k);
             tx.send(Input::Adsb {
+                emergencies: Vec::new(),
                 now: UnixTime(t),
                 observations: vec![adsb(t)],
             })

@@ -1,0 +1,415 @@
+//! The renegade desk of a running centre: flight plans (files at start, more over HTTP),
+//! airspace, the rules run once a second on the system tracks, incidents, and the HTTP API
+//! the duty officers and the ATC systems use (reports, workflow actions, flight plans).
+//!
+//! Operator actions need a user: `[[renegade.user]]` tables give each a name, a role and the
+//! SHA-256 of a bearer token (`vigil token` makes one). Without users the write API refuses
+//! everything and says how to add one.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use vigil_airspace::{Airspace, AirspaceConfig};
+use vigil_core::{IcaoAddress, UnixTime};
+use vigil_flightplan::{FlightPlanBook, NavData, parse_messages};
+use vigil_incident::{ActionArgs, Actor, AuditRecord, IncidentId, Notification, Role};
+use vigil_renegade::adapters::{AirspaceAreas, planned_flights};
+use vigil_renegade::geometry::{PredictionSettings, predict_path};
+use vigil_renegade::{
+    Category, EmergencyStatus, RenegadeConfig, RenegadeDesk, RenegadeEngine, Report, TrackView,
+};
+use vigil_track::Tracker;
+
+/// How many audit records and notifications the desk keeps in memory for the API (the store
+/// keeps them all once it lands).
+const KEEP: usize = 10_000;
+
+/// A user of the write API.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiUser {
+    /// User name (in the audit records).
+    pub name: String,
+    /// `operator` or `supervisor`.
+    pub role: Role,
+    /// SHA-256 of the user's bearer token, hex.
+    pub token_sha256: String,
+}
+
+/// `[renegade]`: renegade-aircraft detection.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RenegadeSection {
+    /// Whether the centre runs the rules (needs the tracker).
+    pub enabled: bool,
+    /// Partner parties notified at the same moment as the national chain.
+    pub partners: Vec<String>,
+    /// ICAO ATS message files (FPL, CHG, DLA, CNL, DEP, ARR) loaded at start.
+    pub flight_plans: Vec<PathBuf>,
+    /// Folder with the navigation data (earth_fix.dat, earth_nav.dat, earth_awy.dat,
+    /// airports.json) to expand routes; without it only plans with coordinates expand.
+    pub aero_dir: Option<PathBuf>,
+    /// EUROCONTROL FIR polygons (GeoJSON).
+    pub eurofirs: Option<PathBuf>,
+    /// Airspace configuration (extra FIRs, restricted and release areas; vigil-airspace
+    /// format).
+    pub airspace: Option<PathBuf>,
+    /// Mode S addresses of military aircraft (fighters are never renegade candidates).
+    pub military: Vec<String>,
+    /// Thresholds and persistence of the rules.
+    pub rules: RenegadeConfig,
+    /// Users of the write API.
+    #[serde(rename = "user")]
+    pub users: Vec<ApiUser>,
+}
+
+impl Default for RenegadeSection {
+    fn default() -> Self {
+        RenegadeSection {
+            enabled: true,
+            partners: Vec::new(),
+            flight_plans: Vec::new(),
+            aero_dir: None,
+            eurofirs: None,
+            airspace: None,
+            military: Vec::new(),
+            rules: RenegadeConfig::default(),
+            users: Vec::new(),
+        }
+    }
+}
+
+fn resolve(p: &Path, base: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        base.join(p)
+    }
+}
+
+/// SHA-256 of a token, hex (what `token_sha256` holds).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Why a write request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No or unknown token.
+    #[error(
+        "authentication required: send `Authorization: Bearer <token>` for a user of \
+         [[renegade.user]] (make a token and its hash with `vigil token`)"
+    )]
+    Unauthorized,
+    /// The request is wrong.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing by that id.
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// The desk of a running centre.
+pub struct CentreDesk {
+    desk: RenegadeDesk,
+    book: FlightPlanBook,
+    nav: Option<NavData>,
+    airspace: Option<Arc<Airspace>>,
+    military: BTreeSet<IcaoAddress>,
+    users: Vec<ApiUser>,
+    emergencies: BTreeMap<IcaoAddress, (EmergencyStatus, UnixTime)>,
+    last_cycle: Option<UnixTime>,
+    audit: VecDeque<AuditRecord>,
+    notifications: VecDeque<Notification>,
+    plan_problems: Vec<String>,
+    views: Vec<TrackView>,
+}
+
+impl CentreDesk {
+    /// The desk from its configuration section; paths relative to `base_dir`.
+    pub fn new(section: &RenegadeSection, base_dir: &Path) -> Result<Self> {
+        let rules =
+            RenegadeEngine::new(section.rules.clone()).context("[renegade.rules] is not valid")?;
+        let mut desk = RenegadeDesk::new(rules, &section.partners)
+            .context("the renegade workflow does not load")?;
+        let nav =
+            match &section.aero_dir {
+                Some(d) => {
+                    let d = resolve(d, base_dir);
+                    Some(NavData::load_dir(&d).with_context(|| {
+                        format!("cannot load navigation data from {}", d.display())
+                    })?)
+                }
+                None => None,
+            };
+        let airspace_config = match &section.airspace {
+            Some(p) => {
+                let p = resolve(p, base_dir);
+                AirspaceConfig::from_file(&p)
+                    .with_context(|| format!("airspace config {}", p.display()))?
+            }
+            None => AirspaceConfig::from_toml_str("").context("empty airspace config")?,
+        };
+        let airspace = match &section.eurofirs {
+            Some(p) => {
+                let p = resolve(p, base_dir);
+                Some(Arc::new(
+                    Airspace::load(&p, &airspace_config)
+                        .with_context(|| format!("cannot load FIRs from {}", p.display()))?,
+                ))
+            }
+            None if section.airspace.is_some() => Some(Arc::new(
+                Airspace::from_parts(Vec::new(), &airspace_config)
+                    .context("airspace config without eurofirs")?,
+            )),
+            None => None,
+        };
+        if let Some(a) = &airspace {
+            desk.rules
+                .set_restricted_areas(Arc::new(AirspaceAreas::new(a.clone())));
+        }
+        let military = section
+            .military
+            .iter()
+            .map(|h| {
+                h.parse::<IcaoAddress>()
+                    .map_err(|e| anyhow::anyhow!("[renegade] military {h:?}: {e}"))
+            })
+            .collect::<Result<_>>()?;
+        for u in &section.users {
+            if u.token_sha256.len() != 64 || hex::decode(&u.token_sha256).is_err() {
+                anyhow::bail!(
+                    "[[renegade.user]] {:?}: token_sha256 must be 64 hex digits (make one with \
+                     `vigil token`)",
+                    u.name
+                );
+            }
+        }
+        let mut me = CentreDesk {
+            desk,
+            book: FlightPlanBook::new(),
+            nav,
+            airspace,
+            military,
+            users: section.users.clone(),
+            emergencies: BTreeMap::new(),
+            last_cycle: None,
+            audit: VecDeque::new(),
+            notifications: VecDeque::new(),
+            plan_problems: Vec::new(),
+            views: Vec::new(),
+        };
+        for f in &section.flight_plans {
+            let p = resolve(f, base_dir);
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read flight plans {}", p.display()))?;
+            let (ok, errors) = me.add_plans(&text, None);
+            tracing::info!(file = %p.display(), messages = ok, errors = errors.len(), "flight plans loaded");
+            for e in errors {
+                tracing::warn!(file = %p.display(), "{e}");
+            }
+        }
+        Ok(me)
+    }
+
+    /// Applies ATS messages; returns how many applied and the errors (one per bad message,
+    /// naming the field).
+    pub fn add_plans(&mut self, text: &str, now: Option<UnixTime>) -> (usize, Vec<String>) {
+        let mut ok = 0;
+        let mut errors = Vec::new();
+        for m in parse_messages(text) {
+            match m
+                .map_err(|e| e.to_string())
+                .and_then(|m| self.book.apply(m).map_err(|e| e.to_string()))
+            {
+                Ok(_) => ok += 1,
+                Err(e) => errors.push(e),
+            }
+        }
+        self.rebuild_plans(now.or(self.last_cycle));
+        (ok, errors)
+    }
+
+    fn rebuild_plans(&mut self, now: Option<UnixTime>) {
+        let day = now.unwrap_or(UnixTime(0.0));
+        let (flights, problems) = planned_flights(&self.book, self.nav.as_ref(), day);
+        self.plan_problems = problems;
+        self.desk.rules.set_plans(flights);
+    }
+
+    /// The ADS-B emergency status of an aircraft, as the picture last decoded it.
+    pub fn emergency(&mut self, icao: IcaoAddress, status: EmergencyStatus, at: UnixTime) {
+        self.emergencies.insert(icao, (status, at));
+    }
+
+    /// Runs the rules when a second has passed since the last cycle.
+    pub fn tick(&mut self, tracker: &Tracker, now: UnixTime) {
+        if self.last_cycle.is_some_and(|l| now.since(l) < 1.0) {
+            return;
+        }
+        if self.last_cycle.is_none() {
+            // The plans' dates need the present: date them now.
+            self.rebuild_plans(Some(now));
+        }
+        self.last_cycle = Some(now);
+        let emergencies = &self.emergencies;
+        crate::exercise::track_views_with(
+            tracker,
+            &|a, t| {
+                emergencies
+                    .get(&a)
+                    .filter(|(_, at)| t.since(*at) <= 10.0)
+                    .map_or(EmergencyStatus::None, |(s, _)| *s)
+            },
+            now,
+            &self.military,
+            &mut self.views,
+        );
+        let r = self.desk.cycle(now, &self.views);
+        for a in &r.rules.raised {
+            tracing::warn!(track = a.track, kind = a.kind.name(), "{}", a.detail);
+        }
+        for n in &r.notifications {
+            tracing::warn!(incident = n.incident.0, channel = %n.channel, level = %n.level_name, "notification: {}", n.summary);
+        }
+        self.keep(r.audit, r.notifications);
+    }
+
+    fn keep(&mut self, audit: Vec<AuditRecord>, notifications: Vec<Notification>) {
+        for a in audit {
+            if self.audit.len() == KEEP {
+                self.audit.pop_front();
+            }
+            self.audit.push_back(a);
+        }
+        for n in notifications {
+            if self.notifications.len() == KEEP {
+                self.notifications.pop_front();
+            }
+            self.notifications.push_back(n);
+        }
+    }
+
+    /// The user a bearer token belongs to.
+    pub fn authenticate(&self, token: Option<&str>) -> Result<Actor, ApiError> {
+        let token = token.ok_or(ApiError::Unauthorized)?;
+        let h = token_hash(token);
+        self.users
+            .iter()
+            .find(|u| constant_time_eq(u.token_sha256.as_bytes(), h.as_bytes()))
+            .map(|u| Actor::new(u.name.clone(), u.role))
+            .ok_or(ApiError::Unauthorized)
+    }
+
+    /// A report from an operator or an ATC system.
+    pub fn report(
+        &mut self,
+        actor: &Actor,
+        report: &Report,
+        now: UnixTime,
+    ) -> Result<u64, ApiError> {
+        let mut r = report.clone();
+        if r.source.is_empty() {
+            r.source = actor.user.clone();
+        }
+        self.desk
+            .rules
+            .report(now, &r)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+
+    /// A workflow action on an incident.
+    pub fn act(
+        &mut self,
+        actor: &Actor,
+        id: u64,
+        action: &str,
+        args: ActionArgs,
+        now: UnixTime,
+    ) -> Result<Value, ApiError> {
+        let (t, notes, audit) = self
+            .desk
+            .act(now, IncidentId(id), actor, action, args)
+            .map_err(|e| match e {
+                vigil_incident::IncidentError::UnknownIncident(_) => {
+                    ApiError::NotFound(e.to_string())
+                }
+                _ => ApiError::BadRequest(e.to_string()),
+            })?;
+        self.keep(audit, notes);
+        Ok(serde_json::to_value(t).unwrap_or(Value::Null))
+    }
+
+    /// `/data/alerts.json`.
+    pub fn alerts_json(&self) -> Value {
+        json!({
+            "now": self.last_cycle.map(UnixTime::secs),
+            "active": self.desk.rules.active_alerts().collect::<Vec<_>>(),
+            "cleared": self.desk.rules.cleared_alerts().rev().take(200).collect::<Vec<_>>(),
+            "stats": self.desk.rules.stats(),
+        })
+    }
+
+    /// `/data/incidents.json`: every incident, with the interception geometry of the open
+    /// ones (predicted path, FIR crossings with the party responsible after each).
+    pub fn incidents_json(&self) -> Value {
+        let settings = PredictionSettings::default();
+        let incidents: Vec<Value> = self
+            .desk
+            .incidents()
+            .all()
+            .map(|i| {
+                let track = vigil_renegade::desk::track_of(&i.subject);
+                let view = track.and_then(|t| self.views.iter().find(|v| v.id == t));
+                let geometry = match (view, &self.airspace) {
+                    (Some(v), Some(a)) if i.closed.is_none() => {
+                        let path = predict_path(v, self.desk.rules.turn_rate(v.id), &settings);
+                        json!({
+                            "position": {"lat": v.pos.lat, "lon": v.pos.lon, "alt_ft": v.alt_ft},
+                            "fir": a.fir_at(v.pos, v.alt_ft.unwrap_or(0.0)).map(|f| &f.id),
+                            "party": a.party_at(v.pos, v.alt_ft.unwrap_or(0.0)),
+                            "crossings": a.fir_crossings(&path),
+                            "path": path.iter().step_by(6).map(|p| [p.pos.lat, p.pos.lon]).collect::<Vec<_>>(),
+                        })
+                    }
+                    _ => Value::Null,
+                };
+                json!({
+                    "incident": i,
+                    "category": Category::from_level(i.level).map(Category::name),
+                    "track": track,
+                    "plan": track.and_then(|t| self.desk.rules.plan_of(t)).map(|p| &p.key),
+                    "geometry": geometry,
+                })
+            })
+            .collect();
+        json!({
+            "now": self.last_cycle.map(UnixTime::secs),
+            "incidents": incidents,
+            "notifications": self.notifications.iter().rev().take(200).collect::<Vec<_>>(),
+            "audit": self.audit.iter().rev().take(500).collect::<Vec<_>>(),
+            "plans": {"filed": self.book.len(), "problems": self.plan_problems},
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl std::fmt::Debug for CentreDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CentreDesk")
+            .field("plans", &self.book.len())
+            .field("airspace", &self.airspace.is_some())
+            .field("navdata", &self.nav.is_some())
+            .field("users", &self.users.len())
+            .field("last_cycle", &self.last_cycle)
+            .finish()
+    }
+}
