@@ -23,7 +23,12 @@ use vigil_renegade::{
     Callsign, City, EmergencyStatus, PlannedFlight, RenegadeConfig, RenegadeEngine, TrackView,
 };
 
-const N: usize = 10_000;
+fn n() -> usize {
+    std::env::var("RULES_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
 const T0: f64 = 1_307_440_800.0;
 
 fn corridor(start: LatLon, course: f64) -> Corridor {
@@ -85,8 +90,8 @@ fn setup() -> (RenegadeEngine, Vec<TrackView>) {
         engine.set_restricted_areas(Arc::new(AirspaceAreas::new(Arc::new(airspace))));
     }
     let mut plans = Vec::new();
-    let mut views = Vec::with_capacity(N);
-    for i in 0..N {
+    let mut views = Vec::with_capacity(n());
+    for i in 0..n() {
         let pos = LatLon::new(rng.random_range(49.5..56.0), rng.random_range(14.0..24.0));
         let course: f64 = rng.random_range(0.0..360.0);
         let speed: f64 = rng.random_range(120.0..260.0);

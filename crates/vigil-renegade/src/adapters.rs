@@ -65,13 +65,28 @@ impl AirspaceAreas {
     fn may_touch(&self, from: LatLon, to: LatLon, alt_ft: f64) -> bool {
         let (s, n) = (from.lat.min(to.lat), from.lat.max(to.lat));
         let (w, e) = (from.lon.min(to.lon), from.lon.max(to.lon));
+        // Degrees of longitude are shorter than of latitude: compare in a flat frame scaled
+        // at the segment's latitude.
+        let k = from.lat.to_radians().cos();
         self.boxes.iter().any(|(sw, ne, lo, hi)| {
-            s <= ne.lat
-                && n >= sw.lat
-                && w <= ne.lon
-                && e >= sw.lon
-                && alt_ft >= *lo
-                && alt_ft <= *hi
+            if !(alt_ft >= *lo && alt_ft <= *hi) {
+                return false;
+            }
+            if !(s <= ne.lat && n >= sw.lat && w <= ne.lon && e >= sw.lon) {
+                return false;
+            }
+            // The segment must come within the box's circumscribed circle.
+            let (cy, cx) = ((sw.lat + ne.lat) / 2.0, (sw.lon + ne.lon) / 2.0 * k);
+            let r2 = ((ne.lat - sw.lat) / 2.0).powi(2) + ((ne.lon - sw.lon) / 2.0 * k).powi(2);
+            let (ax, ay, bx, by) = (from.lon * k, from.lat, to.lon * k, to.lat);
+            let (dx, dy) = (bx - ax, by - ay);
+            let len2 = dx * dx + dy * dy;
+            let f = if len2 > 0.0 {
+                (((cx - ax) * dx + (cy - ay) * dy) / len2).clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            (ax + f * dx - cx).powi(2) + (ay + f * dy - cy).powi(2) <= r2
         })
     }
 }

@@ -25,6 +25,9 @@ const TURN_BASELINE_S: f64 = 8.0;
 /// correction too small to matter over the prediction.
 const TURN_DEADBAND_DPS: f64 = 0.3;
 
+/// Seconds between two sweeps for tracks to forget.
+const SWEEP_EVERY_S: f64 = 5.0;
+
 /// How many cleared alerts the engine remembers for display.
 const CLEARED_HISTORY: usize = 1_000;
 
@@ -167,11 +170,17 @@ pub struct RenegadeEngine {
     plans_by_icao: FxHashMap<IcaoAddress, Vec<usize>>,
     plans_by_ssr: FxHashMap<u16, Vec<usize>>,
     restricted: Option<Arc<dyn RestrictedAreas>>,
-    tracks: FxHashMap<u64, TrackState>,
+    /// Boxed: the map stays small (ids and pointers) and probing it stays in cache; the
+    /// states themselves sit in creation order, as the tracker hands tracks over.
+    tracks: FxHashMap<u64, Box<TrackState>>,
     alerts: BTreeMap<u64, Alert>,
     cleared: VecDeque<Alert>,
     next_alert: u64,
     stats: EngineStats,
+    /// Tracks with a plan among those evaluated this cycle.
+    correlated_now: u64,
+    /// Last sweep for forgotten tracks.
+    last_sweep: Option<UnixTime>,
 }
 
 /// Condition of one indicator at one cycle: whether it holds and the figure behind it.
@@ -206,6 +215,8 @@ impl RenegadeEngine {
             cleared: VecDeque::new(),
             next_alert: 1,
             stats: EngineStats::default(),
+            correlated_now: 0,
+            last_sweep: None,
         })
     }
 
@@ -344,6 +355,7 @@ impl RenegadeEngine {
     pub fn cycle(&mut self, now: UnixTime, views: &[TrackView]) -> CycleReport {
         let mut report = CycleReport::default();
         self.stats.cycles += 1;
+        self.correlated_now = 0;
         for v in views {
             self.stats.views += 1;
             if !(v.pos.is_valid() && v.time.0.is_finite()) {
@@ -352,9 +364,18 @@ impl RenegadeEngine {
             }
             self.evaluate(now, v, &mut report);
         }
+        self.stats.correlated = self.correlated_now;
         // Forget tracks gone for a while; their alerts clear (the incident, if any, stays
-        // with the operator).
+        // with the operator). A sweep visits every state: once every few seconds is enough
+        // for a delay of minutes.
         let forget = self.config.forget_after_s;
+        if self
+            .last_sweep
+            .is_some_and(|l| (0.0..SWEEP_EVERY_S).contains(&now.since(l)))
+        {
+            return report;
+        }
+        self.last_sweep = Some(now);
         let gone: Vec<u64> = self
             .tracks
             .iter()
@@ -364,14 +385,13 @@ impl RenegadeEngine {
         for id in gone {
             if let Some(t) = self.tracks.remove(&id) {
                 for p in t.persist {
-                    if let Some(a) = p.alert {
+                    if let Some(a) = p.alert() {
                         self.clear_alert(now, a, &mut report);
                     }
                 }
                 report.forgotten.push(id);
             }
         }
-        self.stats.correlated = self.tracks.values().filter(|t| t.plan.is_some()).count() as u64;
         report
     }
 
@@ -379,7 +399,7 @@ impl RenegadeEngine {
         let st = self
             .tracks
             .entry(v.id)
-            .or_insert_with(|| TrackState::new(now));
+            .or_insert_with(|| Box::new(TrackState::new(now)));
         st.last_seen = now;
         if v.callsign.is_some() {
             st.callsign = v.callsign;
@@ -436,6 +456,9 @@ impl RenegadeEngine {
             return;
         };
         let plan = st.plan.and_then(|i| self.plans.get(i));
+        if plan.is_some() {
+            self.correlated_now += 1;
+        }
         let active = !v.military && v.confirmed;
         let cfg = &self.config;
         let mut conds = [NO; ALL_KINDS.len()];
@@ -571,7 +594,7 @@ impl RenegadeEngine {
                 Step::None => {}
                 Step::Raise => {
                     let st = self.tracks.get(&v.id).expect_state();
-                    let started = st.persist[i].since.unwrap_or(now);
+                    let started = st.persist[i].since().unwrap_or(now);
                     let detail = self.detail(k, v, conds[i].value);
                     let id = self.next_alert;
                     self.next_alert += 1;
@@ -590,13 +613,11 @@ impl RenegadeEngine {
                     self.stats.raised += 1;
                     report.raised.push(alert.clone());
                     self.alerts.insert(id, alert);
-                    self.tracks.get_mut(&v.id).expect_state().persist[i].alert = Some(id);
+                    self.tracks.get_mut(&v.id).expect_state().persist[i].raised(id);
                 }
                 Step::Clear => {
                     let st = self.tracks.get_mut(&v.id).expect_state();
-                    let a = st.persist[i].alert.take();
-                    st.persist[i].since = None;
-                    st.persist[i].last_true = None;
+                    let a = st.persist[i].reset();
                     if let Some(a) = a {
                         self.clear_alert(now, a, report);
                     }
