@@ -25,7 +25,7 @@ use vigil_incident::{Incident, Notification};
 use vigil_picture::{Ingested, Picture, PictureConfig};
 use vigil_radar::{RadarBatch, RadarConfig, RadarStats};
 use vigil_renegade::adapters::{AirspaceAreas, planned_flights};
-use vigil_renegade::geometry::{PredictionSettings, predict_path};
+use vigil_renegade::geometry::{PredictionSettings, intercept, predict_path};
 use vigil_renegade::{
     Alert, Callsign, Category, EmergencyStatus, RenegadeConfig, RenegadeDesk, RenegadeEngine,
     Report, ReportKind, ReportSubject, TrackView,
@@ -122,6 +122,21 @@ pub struct HandoverPrediction {
     pub crossing: Crossing,
 }
 
+/// A fighter's predicted time to intercept a track with an incident.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InterceptPrediction {
+    /// When the prediction was made.
+    pub made_at: f64,
+    /// The target track.
+    pub track: u64,
+    /// The fighter's track.
+    pub fighter: u64,
+    /// The fighter's Mode S address.
+    pub fighter_icao: Option<String>,
+    /// Seconds to the intercept.
+    pub time_to_intercept_s: f64,
+}
+
 /// Counters of one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct ExerciseStats {
@@ -156,6 +171,8 @@ pub struct ExerciseResult {
     pub notifications: Vec<Notification>,
     /// Hand-over predictions of tracks with an incident.
     pub predictions: Vec<HandoverPrediction>,
+    /// Fighters' time to intercept tracks with an incident.
+    pub intercepts: Vec<InterceptPrediction>,
     /// For each Mode S address, the system tracks that carried it.
     pub tracks_of: BTreeMap<String, BTreeSet<u64>>,
     /// Tracks flagged "transponder lost" at some point.
@@ -505,6 +522,7 @@ pub fn run_truth(
         incidents: Vec::new(),
         notifications: Vec::new(),
         predictions: Vec::new(),
+        intercepts: Vec::new(),
         tracks_of: BTreeMap::new(),
         transponder_lost: BTreeSet::new(),
         lifetimes: BTreeMap::new(),
@@ -732,6 +750,17 @@ pub fn run_truth(
             {
                 last_prediction.insert(v.id, now);
                 let path = predict_path(v, desk.rules.turn_rate(v.id), &settings);
+                for f in views.iter().filter(|f| f.military) {
+                    if let Some(x) = intercept(f.pos, f.speed_mps().max(231.5), &path) {
+                        result.intercepts.push(InterceptPrediction {
+                            made_at: now,
+                            track: v.id,
+                            fighter: f.id,
+                            fighter_icao: f.icao.map(|a| a.to_string()),
+                            time_to_intercept_s: x.time_to_intercept_s,
+                        });
+                    }
+                }
                 if let Some(c) = a.fir_crossings(&path).into_iter().find(|c| {
                     c.from_party.is_some() && c.to_party.is_some() && c.from_party != c.to_party
                 }) {

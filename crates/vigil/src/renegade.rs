@@ -19,7 +19,7 @@ use vigil_core::{IcaoAddress, UnixTime};
 use vigil_flightplan::{FlightPlanBook, NavData, parse_messages};
 use vigil_incident::{ActionArgs, Actor, AuditRecord, IncidentId, Notification, Role};
 use vigil_renegade::adapters::{AirspaceAreas, planned_flights};
-use vigil_renegade::geometry::{PredictionSettings, predict_path};
+use vigil_renegade::geometry::{PredictionSettings, intercept, predict_path, time_to_reach};
 use vigil_renegade::{
     Category, EmergencyStatus, RenegadeConfig, RenegadeDesk, RenegadeEngine, Report, TrackView,
 };
@@ -369,7 +369,47 @@ impl CentreDesk {
                 let geometry = match (view, &self.airspace) {
                     (Some(v), Some(a)) if i.closed.is_none() => {
                         let path = predict_path(v, self.desk.rules.turn_rate(v.id), &settings);
+                        let now = v.time.secs();
+                        // Time to reach each protected city and restricted area, and each
+                        // fighter's time to intercept: advice for the duty officers, no more.
+                        let cities: Vec<Value> = self
+                            .desk
+                            .rules
+                            .config()
+                            .cities
+                            .iter()
+                            .filter_map(|c| {
+                                let p = time_to_reach(&path, c.centre(), c.radius_km * 1e3)?;
+                                Some(json!({"city": c.name, "in_s": p.t - now, "lat": p.pos.lat, "lon": p.pos.lon}))
+                            })
+                            .collect();
+                        let restricted: Vec<Value> = a
+                            .restricted_entries(&path)
+                            .into_iter()
+                            .map(|e| json!({"area": e.id, "name": e.name, "in_s": e.t - now, "lat": e.pos.lat, "lon": e.pos.lon}))
+                            .collect();
+                        let fighters: Vec<Value> = self
+                            .views
+                            .iter()
+                            .filter(|f| f.military)
+                            .filter_map(|f| {
+                                // A fighter's dash speed when it is slower (on the ground or
+                                // loitering): 450 kt.
+                                let speed = f.speed_mps().max(231.5);
+                                let x = intercept(f.pos, speed, &path)?;
+                                Some(json!({
+                                    "track": f.id,
+                                    "callsign": f.callsign.map(|c| c.to_string()),
+                                    "party": a.party_at(f.pos, f.alt_ft.unwrap_or(0.0)),
+                                    "time_to_intercept_s": x.time_to_intercept_s,
+                                    "lat": x.at.pos.lat, "lon": x.at.pos.lon,
+                                }))
+                            })
+                            .collect();
                         json!({
+                            "cities": cities,
+                            "restricted": restricted,
+                            "fighters": fighters,
                             "position": {"lat": v.pos.lat, "lon": v.pos.lon, "alt_ft": v.alt_ft},
                             "fir": a.fir_at(v.pos, v.alt_ft.unwrap_or(0.0)).map(|f| &f.id),
                             "party": a.party_at(v.pos, v.alt_ft.unwrap_or(0.0)),

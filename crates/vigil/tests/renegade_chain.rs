@@ -163,6 +163,38 @@ fn vigilant_skies_day1() {
         r.incidents.iter().map(|i| &i.subject).collect::<Vec<_>>()
     );
 
+    // The Polish fighters' time to intercept, as the duty officers see it: one minute before
+    // the first escort joins, the prediction says it is close.
+    let join = truth
+        .escorts
+        .iter()
+        .map(|e| e.start)
+        .fold(f64::INFINITY, f64::min);
+    let f16 = truth
+        .aircraft
+        .iter()
+        .find(|a| a.fighter)
+        .unwrap()
+        .icao
+        .to_string();
+    let before: Vec<_> = r
+        .intercepts
+        .iter()
+        .filter(|x| tracks.contains(&x.track) && x.fighter_icao.as_deref() == Some(f16.as_str()))
+        .filter(|x| (50.0..=70.0).contains(&(join - x.made_at)))
+        .collect();
+    eprintln!(
+        "time to intercept one minute before the join: {:?}",
+        before
+            .iter()
+            .map(|x| x.time_to_intercept_s)
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        !before.is_empty(),
+        "no intercept prediction before the join"
+    );
+    assert!(before.iter().all(|x| x.time_to_intercept_s <= 120.0));
     // The hand-over at the EPWW/UMKK boundary, predicted within 5 km and 60 s from a
     // prediction made two to five minutes before it happens.
     let h = &truth.handovers[0];
