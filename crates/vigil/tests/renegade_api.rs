@@ -518,3 +518,10 @@ fn example_renegade_section_starts_a_desk() {
     let desk = vigil::renegade::CentreDesk::new(section, &loaded.base_dir);
     assert!(desk.is_ok(), "{:#}", desk.err().expect("error"));
 }
+
+#[test]
+fn zz_probe_kind_names() {
+    for k in vigil_renegade::indicator::ALL_KINDS {
+        eprintln!("PROBE {} {}", k.name(), serde_json::to_value(k).unwrap());
+    }
+}
