@@ -132,12 +132,13 @@ fn compare(frame: &[u8], fast: &ModeS, rs: &Value, t: &mut Tally) {
             }
         }
     }
-    if extended && bds == Some("09") {
-        if let Some(v) = rs.get("NACv").and_then(Value::as_u64) {
-            t.fields_compared += 1;
-            if fast.nac_v.map(u64::from) != Some(v) {
-                bad("NACv", format!("{:?}", fast.nac_v), v.to_string());
-            }
+    if extended
+        && bds == Some("09")
+        && let Some(v) = rs.get("NACv").and_then(Value::as_u64)
+    {
+        t.fields_compared += 1;
+        if fast.nac_v.map(u64::from) != Some(v) {
+            bad("NACv", format!("{:?}", fast.nac_v), v.to_string());
         }
     }
     if extended && bds == Some("61") {

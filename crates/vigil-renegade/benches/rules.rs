@@ -1,4 +1,6 @@
 //! Indicators and categories for 10,000 tracks in one cycle (target: under 5 ms on one core).
+
+#![allow(clippy::expect_used)] // a bench: a broken shipped config is a bug to see at once.
 //!
 //! A synthetic picture over Poland and the Baltic: 10,000 confirmed tracks on straight
 //! courses, one in three correlated with a filed plan whose corridor (a real

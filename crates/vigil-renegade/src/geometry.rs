@@ -147,7 +147,8 @@ pub struct Intercept {
 /// flying straight at `speed_mps`, can reach no later than the target (interpolated).
 pub fn intercept(from: LatLon, speed_mps: f64, path: &[PathPoint]) -> Option<Intercept> {
     let t0 = path.first()?.t;
-    if !(speed_mps > 0.0) {
+    // NaN or not positive: no solution (written so that NaN fails).
+    if speed_mps.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     // Slack: negative while the fighter cannot get there in time.

@@ -675,8 +675,7 @@ fn exercise_cmd(path: &std::path::Path, no_background: bool, as_json: bool) -> R
                 if let Some(p) = r
                     .predictions
                     .iter()
-                    .filter(|p| p.track == t && h.t - p.made_at >= 120.0)
-                    .last()
+                    .rfind(|p| p.track == t && h.t - p.made_at >= 120.0)
                 {
                     println!(
                         "  hand-over {:?} -> {:?} at {:.0} s; predicted {:.0} s before: {:.1} km and {:+.0} s off",

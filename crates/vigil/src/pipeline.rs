@@ -20,6 +20,13 @@ use vigil_picture::{Ingested, Picture};
 use crate::radar::RadarShared;
 use crate::tracking;
 
+/// An ADS-B emergency / priority status decoded: the address, the status and when.
+type EmergencyReport = (
+    vigil_core::IcaoAddress,
+    vigil_renegade::EmergencyStatus,
+    UnixTime,
+);
+
 /// What the HTTP handlers share with the pipeline.
 pub struct Shared {
     state: Mutex<PictureState>,
@@ -304,14 +311,7 @@ fn ingest(
     settings: &Settings,
     last_expire: &mut Option<UnixTime>,
     changes: &mut Changes,
-    mut observations: Option<(
-        &mut Vec<Observation>,
-        &mut Vec<(
-            vigil_core::IcaoAddress,
-            vigil_renegade::EmergencyStatus,
-            UnixTime,
-        )>,
-    )>,
+    mut observations: Option<(&mut Vec<Observation>, &mut Vec<EmergencyReport>)>,
 ) -> UnixTime {
     let mut st = shared.lock();
     let recorded = batch.time_base == TimeBase::Recorded && shared.time_base == TimeBase::Recorded;

@@ -454,17 +454,15 @@ fn extended_squitter(m: &mut ModeS, me: u64) {
             m.nac_v = Some(((me >> 43) & 7) as u8);
             velocity(m, me);
         }
-        31 => {
-            // Operational status (DO-260B 2.2.3.2.7.2): version, NACp and SIL sit at the
-            // same place in the airborne and surface subtypes; earlier versions' layouts
-            // differ, so read the accuracy only when the version says 1 or 2.
-            if (me >> 48) & 7 <= 1 {
-                let version = ((me >> 13) & 7) as u8;
-                m.adsb_version = Some(version);
-                if version >= 1 {
-                    m.nac_p = Some(((me >> 8) & 0xF) as u8);
-                    m.sil = Some(((me >> 4) & 3) as u8);
-                }
+        // Operational status (DO-260B 2.2.3.2.7.2): version, NACp and SIL sit at the same
+        // place in the airborne and surface subtypes; earlier versions' layouts differ, so
+        // read the accuracy only when the version says 1 or 2.
+        31 if (me >> 48) & 7 <= 1 => {
+            let version = ((me >> 13) & 7) as u8;
+            m.adsb_version = Some(version);
+            if version >= 1 {
+                m.nac_p = Some(((me >> 8) & 0xF) as u8);
+                m.sil = Some(((me >> 4) & 3) as u8);
             }
         }
         28 if (me >> 48) & 7 == 1 => {
