@@ -305,7 +305,11 @@ impl RenegadeEngine {
         let Some(t) = self.tracks.get_mut(&id) else {
             return Err(ReportError::UnknownSubject(report.subject.clone()));
         };
-        let who = report.source.clone();
+        // The remark travels with the source into the alert's evidence.
+        let who = match &report.remark {
+            Some(r) if !r.trim().is_empty() => format!("{} ({})", report.source, r.trim()),
+            _ => report.source.clone(),
+        };
         match report.kind {
             ReportKind::RadioContactLost => {
                 t.radio_lost.get_or_insert((now, who));

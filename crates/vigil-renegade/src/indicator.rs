@@ -11,10 +11,13 @@ use crate::view::Callsign;
 #[serde(rename_all = "snake_case")]
 pub enum IndicatorKind {
     /// Mode 3/A 7500: unlawful interference.
+    #[serde(rename = "squawk_7500")]
     Squawk7500,
     /// Mode 3/A 7600: radio failure.
+    #[serde(rename = "squawk_7600")]
     Squawk7600,
     /// Mode 3/A 7700: emergency.
+    #[serde(rename = "squawk_7700")]
     Squawk7700,
     /// ADS-B emergency / priority status "unlawful interference".
     AdsbUnlawfulInterference,
@@ -338,9 +341,14 @@ mod tests {
     use IndicatorKind as K;
 
     #[test]
-    fn kinds_are_indexed_in_order() {
+    fn kinds_are_indexed_in_order_and_named_alike_everywhere() {
         for (i, k) in ALL_KINDS.iter().enumerate() {
             assert_eq!(k.index(), i, "{k:?}");
+            // The JSON of the API and the evidence's name are one vocabulary.
+            assert_eq!(
+                serde_json::to_value(k).unwrap(),
+                serde_json::Value::String(k.name().into())
+            );
         }
     }
 

@@ -237,7 +237,10 @@ where
     };
     tracing::info!(user = %actor.user, role = %actor.role, "API write");
     match f(desk, &actor, now) {
-        Ok(v) => Json(v).into_response(),
+        Ok(v) => {
+            engine.rerun_desk(now);
+            Json(v).into_response()
+        }
         Err(e) => api_error(e),
     }
 }

@@ -235,6 +235,13 @@ fn check_config(file: &std::path::Path) -> Result<()> {
             );
         }
     }
+    if loaded.config.renegade.enabled && loaded.config.tracker.enabled {
+        // Loads the plans, navigation data and airspace it names, checks the rules and the
+        // users' token hashes: what `vigil run` would refuse, refused here.
+        let desk = vigil::renegade::CentreDesk::new(&loaded.config.renegade, &loaded.base_dir)
+            .context("[renegade]")?;
+        println!("renegade desk: {desk:?}");
+    }
     println!("ok");
     Ok(())
 }

@@ -252,6 +252,20 @@ impl CentreDesk {
         if self.last_cycle.is_some_and(|l| now.since(l) < 1.0) {
             return;
         }
+        self.run(tracker, now);
+    }
+
+    /// Runs the rules now: after an operator's write, so a report takes effect even when no
+    /// data arrives (a replay that has ended).
+    pub fn run_now(&mut self, tracker: &Tracker, now: UnixTime) {
+        self.run(
+            tracker,
+            self.last_cycle
+                .map_or(now, |l| if now.since(l) > 0.0 { now } else { l }),
+        );
+    }
+
+    fn run(&mut self, tracker: &Tracker, now: UnixTime) {
         if self.last_cycle.is_none() {
             // The plans' dates need the present: date them now.
             self.rebuild_plans(Some(now));

@@ -350,6 +350,13 @@ impl Engine {
         self.tick_desk();
     }
 
+    /// Runs the renegade rules at once (after an operator's write).
+    pub fn rerun_desk(&mut self, now: UnixTime) {
+        if let (Some(d), Some(t)) = (self.desk.as_mut(), self.tracker.as_ref()) {
+            d.run_now(t, now);
+        }
+    }
+
     /// Runs the renegade rules when a second has passed (their own pacing).
     fn tick_desk(&mut self) {
         if let (Some(d), Some(t), Some(now)) =
