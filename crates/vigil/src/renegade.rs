@@ -84,6 +84,35 @@ impl Default for RenegadeSection {
     }
 }
 
+impl RenegadeSection {
+    /// Checks what needs no file: the rules, the military addresses, the users' token hashes.
+    pub fn validate(&self) -> Result<()> {
+        self.rules
+            .validate()
+            .context("[renegade.rules] is not valid")?;
+        for h in &self.military {
+            h.parse::<IcaoAddress>()
+                .map_err(|e| anyhow::anyhow!("[renegade] military {h:?}: {e}"))?;
+        }
+        for u in &self.users {
+            if u.token_sha256.len() != 64 || hex::decode(&u.token_sha256).is_err() {
+                anyhow::bail!(
+                    "[[renegade.user]] {:?}: token_sha256 must be 64 hex digits (make one with \
+                     `vigil token`)",
+                    u.name
+                );
+            }
+            if !u.role.is_human() {
+                anyhow::bail!(
+                    "[[renegade.user]] {:?}: role must be operator or supervisor",
+                    u.name
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
 fn resolve(p: &Path, base: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_owned()
@@ -133,6 +162,7 @@ pub struct CentreDesk {
 impl CentreDesk {
     /// The desk from its configuration section; paths relative to `base_dir`.
     pub fn new(section: &RenegadeSection, base_dir: &Path) -> Result<Self> {
+        section.validate()?;
         let rules =
             RenegadeEngine::new(section.rules.clone()).context("[renegade.rules] is not valid")?;
         let mut desk = RenegadeDesk::new(rules, &section.partners)
