@@ -29,6 +29,23 @@ impl LatLon {
         2.0 * Self::EARTH_RADIUS_M * a.sqrt().atan2((1.0 - a).sqrt())
     }
 
+    /// The point `dist_m` from here along the great circle leaving on the initial true
+    /// bearing `bearing_deg` (on the mean sphere of [`LatLon::distance_m`]).
+    pub fn destination(&self, bearing_deg: f64, dist_m: f64) -> LatLon {
+        let d = dist_m / Self::EARTH_RADIUS_M;
+        let (p1, l1, th) = (
+            self.lat.to_radians(),
+            self.lon.to_radians(),
+            bearing_deg.to_radians(),
+        );
+        let p2 = (p1.sin() * d.cos() + p1.cos() * d.sin() * th.cos())
+            .clamp(-1.0, 1.0)
+            .asin();
+        let l2 = l1 + (th.sin() * d.sin() * p1.cos()).atan2(d.cos() - p1.sin() * p2.sin());
+        let lon = (l2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
+        LatLon::new(p2.to_degrees(), lon)
+    }
+
     /// Whether both coordinates are finite and in range.
     pub fn is_valid(&self) -> bool {
         self.lat.is_finite()
@@ -41,6 +58,22 @@ impl LatLon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn destination_is_at_the_distance_and_bearing_asked() {
+        let cdg = LatLon::new(49.0097, 2.5479);
+        for (bearing, dist) in [(0.0, 100_000.0), (90.0, 1_000.0), (233.0, 1_500_000.0)] {
+            let p = cdg.destination(bearing, dist);
+            assert!(
+                (cdg.distance_m(&p) - dist).abs() < 1e-6 * dist,
+                "{bearing} {dist}"
+            );
+        }
+        // Due north keeps the meridian; across the antimeridian the longitude wraps.
+        assert!((cdg.destination(0.0, 50_000.0).lon - cdg.lon).abs() < 1e-9);
+        let p = LatLon::new(0.0, 179.9).destination(90.0, 50_000.0);
+        assert!(p.lon < -179.0 && p.is_valid(), "{p:?}");
+    }
 
     #[test]
     fn paris_to_warsaw_is_about_1370_km() {

@@ -169,18 +169,7 @@ pub fn parse_coordinates(s: &str) -> Option<LatLon> {
 
 /// The point at `distance_m` from `from` on the initial true bearing `bearing_deg`.
 pub fn destination_point(from: LatLon, bearing_deg: f64, distance_m: f64) -> LatLon {
-    let d = distance_m / LatLon::EARTH_RADIUS_M;
-    let (p1, l1, th) = (
-        from.lat.to_radians(),
-        from.lon.to_radians(),
-        bearing_deg.to_radians(),
-    );
-    let p2 = (p1.sin() * d.cos() + p1.cos() * d.sin() * th.cos())
-        .clamp(-1.0, 1.0)
-        .asin();
-    let l2 = l1 + (th.sin() * d.sin() * p1.cos()).atan2(d.cos() - p1.sin() * p2.sin());
-    let lon = (l2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0;
-    LatLon::new(p2.to_degrees(), lon)
+    from.destination(bearing_deg, distance_m)
 }
 
 fn is_airway_name(s: &str) -> bool {

@@ -7,24 +7,11 @@ use vigil_core::LatLon;
 
 use crate::view::TrackView;
 
-const EARTH_R: f64 = 6_371_008.8;
-
 pub use vigil_airspace::PathPoint;
 
 /// The point `dist_m` from `from` along the great circle starting at `bearing_deg`.
 pub fn destination(from: LatLon, bearing_deg: f64, dist_m: f64) -> LatLon {
-    let d = dist_m / EARTH_R;
-    let (lat1, lon1, brg) = (
-        from.lat.to_radians(),
-        from.lon.to_radians(),
-        bearing_deg.to_radians(),
-    );
-    let lat2 = (lat1.sin() * d.cos() + lat1.cos() * d.sin() * brg.cos()).asin();
-    let lon2 = lon1 + (brg.sin() * d.sin() * lat1.cos()).atan2(d.cos() - lat1.sin() * lat2.sin());
-    LatLon::new(
-        lat2.to_degrees(),
-        (lon2.to_degrees() + 540.0).rem_euclid(360.0) - 180.0,
-    )
+    from.destination(bearing_deg, dist_m)
 }
 
 /// How a path is predicted.
