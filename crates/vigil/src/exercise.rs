@@ -10,7 +10,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use rand::SeedableRng;
 use serde::Serialize;
 use vigil_airspace::{Airspace, Crossing};
 use vigil_asterix::BlockWriter;
@@ -536,12 +535,12 @@ pub fn run_truth(
     reports.sort_by(|a, b| a.t.total_cmp(&b.t));
     let mut next_report = 0usize;
     let mut views = Vec::new();
+    let mut squitters = Vec::new();
     let mut bytes = Vec::new();
     let mut items = Vec::new();
     let mut observations = Vec::new();
     let mut last_prediction: BTreeMap<u64, f64> = BTreeMap::new();
     let settings = PredictionSettings::default();
-    let _ = rand_chacha::ChaCha8Rng::seed_from_u64(truth.seed);
 
     let mut t = start;
     while t < end {
@@ -557,18 +556,17 @@ pub fn run_truth(
                 let Some(state) = state_at(a, ts) else {
                     continue;
                 };
-                let mut frames: Vec<(UnixTime, Vec<u8>)> = Vec::new();
-                squitterers[ai].poll(&state, UnixTime(ts), &mut |s| {
-                    frames.push((s.time, s.data().to_vec()));
-                });
+                squitters.clear();
+                squitterers[ai].poll(&state, UnixTime(ts), &mut |s| squitters.push(s));
                 for (si, site) in options.adsb.iter().enumerate() {
                     if site.pos.distance_m(&state.position) > site.range_km * 1_000.0 {
                         continue;
                     }
-                    for (time, frame) in &frames {
+                    for s in &squitters {
+                        let time = &s.time;
                         result.stats.frames += 1;
                         bytes.clear();
-                        beast_frame(&mut bytes, frame, ticks_12mhz(*time), 120);
+                        beast_frame(&mut bytes, s.data(), ticks_12mhz(*time), 120);
                         items.clear();
                         framers[si].push(&bytes, &mut |item| items.push(item));
                         for item in &items {
