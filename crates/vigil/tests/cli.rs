@@ -3,42 +3,15 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
+mod common;
+
+use common::{VIGIL, dechunk, find, get, get_json, project_root, start_service, tempdir, text};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
-
-/// `../shared/data` beside the project, or `$VIGIL_SHARED_DATA`; `None` (and a message) when
-/// absent, as on a fresh clone without the data.
-fn shared_data(file: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("VIGIL_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = base.join(file);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set VIGIL_SHARED_DATA to the shared data folder)",
-            path.display()
-        );
-        None
-    }
-}
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vigil-cli-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn vigil(args: &[&str]) -> Output {
     Command::new(VIGIL)
@@ -46,10 +19,6 @@ fn vigil(args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("vigil runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 #[test]
@@ -92,7 +61,7 @@ fn check_config_prints_a_summary_of_the_example() {
 
 #[test]
 fn check_config_names_the_file_and_line_of_an_unknown_key() {
-    let dir = tempdir("badkey");
+    let dir = tempdir("cli", "badkey");
     let path = dir.join("centre.toml");
     std::fs::write(&path, "[centre]\nname = \"x\"\n\n[[feed]]\ntype = \"tcp\"\nname = \"a\"\naddress = \"h:1\"\nformat = \"beast\"\nstall_timout_s = 5\n")
         .expect("write");
@@ -115,7 +84,7 @@ fn decode_fails_clearly_on_an_unreadable_file() {
 
 #[test]
 fn run_fails_clearly_when_a_feed_file_is_missing() {
-    let dir = tempdir("missing");
+    let dir = tempdir("cli", "missing");
     let path = dir.join("c.toml");
     std::fs::write(&path, "[http]\nlisten = \"127.0.0.1:0\"\n[[feed]]\ntype = \"file\"\nname = \"gone\"\npath = \"nowhere.csv\"\n")
         .expect("write");
@@ -141,7 +110,7 @@ fn decode_lines(args: &[&str]) -> (Vec<Value>, String) {
 /// and the picture's CPR positions where `decode1090` had them (reference LFPG).
 #[test]
 fn decode_matches_the_golden_decode_of_a_real_flight() {
-    let Some(path) = shared_data("adsb/full_flight_short.jsonl") else {
+    let Some(path) = vigil_testdata::path("adsb/full_flight_short.jsonl") else {
         return;
     };
     let golden: Vec<Value> = std::fs::read_to_string(&path)
@@ -190,7 +159,7 @@ fn decode_matches_the_golden_decode_of_a_real_flight() {
 
 #[test]
 fn decode_reads_a_beast_capture() {
-    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+    let Some(path) = vigil_testdata::path("adsb/sample_dump1090.bin") else {
         return;
     };
     let (lines, summary) = decode_lines(&["decode", path.to_str().expect("utf-8")]);
@@ -217,7 +186,7 @@ fn decode_agrees_with_pymodes() {
         eprintln!("SKIPPED: set VIGIL_PY to a Python with pyModeS (bash .ci/run makes .venv)");
         return;
     };
-    let Some(path) = shared_data("adsb/sample_dump1090.bin") else {
+    let Some(path) = vigil_testdata::path("adsb/sample_dump1090.bin") else {
         return;
     };
     let (ours, _) = decode_lines(&["decode", path.to_str().expect("utf-8")]);
@@ -264,136 +233,15 @@ fn decode_agrees_with_pymodes() {
 
 // ---- `vigil run` ------------------------------------------------------------------------
 
-/// A response: status, lower-cased headers, body (de-chunked).
-struct Response {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-/// A bare HTTP/1.1 GET: enough for these tests without an HTTP client dependency.
-fn get(addr: &str, path: &str) -> Response {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read response");
-    let split = find(&raw, b"\r\n\r\n").expect("end of headers");
-    let head = text(&raw[..split]).to_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let mut body = raw[split + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body).0;
-    }
-    Response {
-        status,
-        headers: head,
-        body,
-    }
-}
-
-fn get_json(addr: &str, path: &str) -> Value {
-    let r = get(addr, path);
-    assert_eq!(r.status, 200, "GET {path}");
-    assert!(
-        r.headers.contains("content-type: application/json"),
-        "{}",
-        r.headers
-    );
-    serde_json::from_slice(&r.body).expect("JSON body")
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Complete chunks' data, and how many bytes of `raw` they used.
-fn dechunk(raw: &[u8]) -> (Vec<u8>, usize) {
-    let (mut out, mut at) = (Vec::new(), 0);
-    while let Some(eol) = find(&raw[at..], b"\r\n") {
-        let size = usize::from_str_radix(text(&raw[at..at + eol]).trim(), 16).expect("chunk size");
-        let start = at + eol + 2;
-        if size == 0 || raw.len() < start + size + 2 {
-            break;
-        }
-        out.extend_from_slice(&raw[start..start + size]);
-        at = start + size + 2;
-    }
-    (out, at)
-}
-
-/// A running `vigil run`, killed if the test fails before stopping it.
-struct Service {
-    child: Child,
-    addr: String,
-    stderr: PathBuf,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_service(config: &Path, stderr: PathBuf) -> Service {
-    let mut child = Command::new(VIGIL)
-        .args(["run", "--config", config.to_str().expect("utf-8")])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&stderr).expect("stderr file"))
-        .spawn()
-        .expect("vigil starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "no URL on stdout within 60 s; stderr:\n{}",
-                std::fs::read_to_string(&stderr).unwrap_or_default()
-            )
-        });
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("first stdout line has the URL: {first:?}"))
-        .to_owned();
-    Service {
-        child,
-        addr,
-        stderr,
-    }
-}
-
 /// `vigil run` replays long_flight.csv on recorded time and serves the picture: readsb
 /// schema with the recording's aircraft, sensor counters, receiver.json, the stream, and a
 /// clean stop on SIGTERM.
 #[test]
 fn run_replays_a_recording_and_serves_the_picture() {
-    let Some(recording) = shared_data("adsb/long_flight.csv") else {
+    let Some(recording) = vigil_testdata::path("adsb/long_flight.csv") else {
         return;
     };
-    let dir = tempdir("run");
+    let dir = tempdir("cli", "run");
     let config = dir.join("run.toml");
     std::fs::write(
         &config,
@@ -406,7 +254,7 @@ fn run_replays_a_recording_and_serves_the_picture() {
         ),
     )
     .expect("write config");
-    let mut svc = start_service(&config, dir.join("stderr.log"));
+    let mut svc = start_service(&config, &dir.join("stderr.log"));
     let addr = svc.addr.clone();
 
     let health = get(&addr, "/healthz");
@@ -491,7 +339,7 @@ fn run_replays_a_recording_and_serves_the_picture() {
             head.contains("200") && head.contains("application/x-ndjson"),
             "{head}"
         );
-        let body = dechunk(&raw[split + 4..]).0;
+        let body = dechunk(&raw[split + 4..]);
         let lines: Vec<Value> = body
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
@@ -562,8 +410,8 @@ fn run_replays_a_recording_and_serves_the_picture() {
 #[test]
 fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
     let (Some(recording), Some(capture)) = (
-        shared_data("adsb/long_flight.csv"),
-        shared_data("asterix/cat_034_048.pcap"),
+        vigil_testdata::path("adsb/long_flight.csv"),
+        vigil_testdata::path("asterix/cat_034_048.pcap"),
     ) else {
         return;
     };
@@ -571,7 +419,7 @@ fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
     receiver
         .set_read_timeout(Some(Duration::from_secs(20)))
         .expect("timeout");
-    let dir = tempdir("radar");
+    let dir = tempdir("cli", "radar");
     let config = dir.join("radar.toml");
     std::fs::write(
         &config,
@@ -591,7 +439,7 @@ fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
         ),
     )
     .expect("write config");
-    let svc = start_service(&config, dir.join("stderr.log"));
+    let svc = start_service(&config, &dir.join("stderr.log"));
     let addr = svc.addr.clone();
 
     let t0 = Instant::now();
@@ -714,7 +562,7 @@ fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
 /// Replays `recording` through a centre at Toulouse; returns `/data/tracks.json` and
 /// `/data/aircraft.json` once every observation has reached the tracker.
 fn replay_tracks(recording: &Path, tag: &str) -> (Value, Value) {
-    let dir = tempdir(tag);
+    let dir = tempdir("cli", tag);
     let config = dir.join("tracks.toml");
     std::fs::write(
         &config,
@@ -727,7 +575,7 @@ fn replay_tracks(recording: &Path, tag: &str) -> (Value, Value) {
         ),
     )
     .expect("write config");
-    let svc = start_service(&config, dir.join("stderr.log"));
+    let svc = start_service(&config, &dir.join("stderr.log"));
     let t0 = Instant::now();
     let tracks = loop {
         let v = get_json(&svc.addr, "/data/tracks.json");
@@ -835,7 +683,7 @@ fn run_tracks_the_aircraft_of_a_replayed_recording() {
     // The first half: the recording cut after 86,216 frames.
     let text = std::fs::read_to_string(&recording).expect("read recording");
     let half: String = text.lines().take(86_216).flat_map(|l| [l, "\n"]).collect();
-    let dir = tempdir("tracks-half-data");
+    let dir = tempdir("cli", "tracks-half-data");
     let cut = dir.join("first_half.csv");
     std::fs::write(&cut, half).expect("write");
     let (tracks, picture) = replay_tracks(&cut, "tracks-half");

@@ -7,14 +7,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+use common::{
+    Response, Service, get_json, post, project_root, request, start_service, tempdir, text,
+};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 const OPERATOR_TOKEN: &str = "operator-token-of-the-renegade-api-test";
 const SUPERVISOR_TOKEN: &str = "supervisor-token-of-the-renegade-api-test";
@@ -25,177 +25,6 @@ const FILED_PLAN: &str = "(FPL-LOT3917-IS-B738/M-SDFGIRWY/LB1-EPKK0930-N0450F360
 const POSTED_PLAN: &str = "(FPL-RYR1AB-IS-B738/M-SDFGIRWY/S-EPKT0615-N0440F370 DCT-LIRF0200-0)";
 /// Field 15's cruise level is not F + 3 digits.
 const BAD_PLAN: &str = "(FPL-DLH4LP-IS-A320/M-S/C-EDDF2345-N0440F3X0 DCT-EDDM0040-0)";
-
-/// `../shared/data` beside the project, or `$VIGIL_SHARED_DATA`; `None` (and a message) when
-/// absent, as on a fresh clone without the data.
-fn shared_data(file: &str) -> Option<PathBuf> {
-    let base = std::env::var_os("VIGIL_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let path = base.join(file);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "SKIPPED: {} not found (set VIGIL_SHARED_DATA to the shared data folder)",
-            path.display()
-        );
-        None
-    }
-}
-
-fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vigil-renegade-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-// ---- a bare HTTP/1.1 client: enough for these tests without an HTTP client dependency ----
-
-/// A response: status, lower-cased headers, body (de-chunked).
-struct Response {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", text(&self.body)))
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-fn dechunk(raw: &[u8]) -> Vec<u8> {
-    let (mut out, mut at) = (Vec::new(), 0);
-    while let Some(eol) = find(&raw[at..], b"\r\n") {
-        let size = usize::from_str_radix(text(&raw[at..at + eol]).trim(), 16).expect("chunk size");
-        let start = at + eol + 2;
-        if size == 0 || raw.len() < start + size + 2 {
-            break;
-        }
-        out.extend_from_slice(&raw[start..start + size]);
-        at = start + size + 2;
-    }
-    out
-}
-
-/// One request on its own connection; `token` goes in `Authorization: Bearer`.
-fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> Response {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("timeout");
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    let content_type = if body.starts_with('{') {
-        "application/json"
-    } else {
-        "text/plain"
-    };
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}\
-         Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read response");
-    let split = find(&raw, b"\r\n\r\n").expect("end of headers");
-    let head = text(&raw[..split]).to_lowercase();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let mut body = raw[split + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    Response {
-        status,
-        headers: head,
-        body,
-    }
-}
-
-fn get_json(addr: &str, path: &str) -> Value {
-    let r = request(addr, "GET", path, None, "");
-    assert_eq!(r.status, 200, "GET {path}: {}", text(&r.body));
-    assert!(
-        r.headers.contains("content-type: application/json"),
-        "GET {path}: {}",
-        r.headers
-    );
-    r.json()
-}
-
-fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Response {
-    request(addr, "POST", path, token, body)
-}
-
-// ---- the centre -----------------------------------------------------------------------
-
-/// A running `vigil run`, killed when dropped (also when the test fails).
-struct Service {
-    child: Child,
-    addr: String,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `vigil run --config`; its first stdout line is the URL (port 0: a free one).
-fn start_service(config: &Path, stderr: &Path) -> Service {
-    let mut child = Command::new(VIGIL)
-        .args(["run", "--config", config.to_str().expect("utf-8")])
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(stderr).expect("stderr file"))
-        .spawn()
-        .expect("vigil starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "no URL on stdout within 60 s; stderr:\n{}",
-                std::fs::read_to_string(stderr).unwrap_or_default()
-            )
-        });
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("first stdout line has the URL: {first:?}"))
-        .to_owned();
-    Service { child, addr }
-}
 
 /// Polls `f` every 100 ms until it gives a value, for at most `limit`; panics with `what`
 /// and the last thing seen.
@@ -492,10 +321,10 @@ fn check_report_alert_incident(addr: &str) {
 /// real aircraft of the replay through to its incident.
 #[test]
 fn renegade_desk_over_http_on_a_replayed_recording() {
-    let Some(recording) = shared_data("adsb/long_flight.csv") else {
+    let Some(recording) = vigil_testdata::path("adsb/long_flight.csv") else {
         return;
     };
-    let dir = tempdir("api");
+    let dir = tempdir("renegade", "api");
     let svc = start_centre(&recording, &dir);
     check_reads_refusals_and_plans(&svc.addr);
     check_report_alert_incident(&svc.addr);

@@ -1,0 +1,204 @@
+//! The harness the `vigil` binary's end-to-end tests share: paths and temporary folders, a
+//! bare HTTP/1.1 client (enough for these tests without an HTTP client dependency), and a
+//! running `vigil run` that is killed when dropped.
+//!
+//! The real data is located with `vigil_testdata::path`, not here.
+//!
+//! Each test file compiles this module on its own, so an item one file does not use is
+//! dead code there: such items carry `#[allow(dead_code)]` saying which file uses them.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// The binary under test.
+pub const VIGIL: &str = env!("CARGO_BIN_EXE_vigil");
+
+/// The workspace root (where `config/vigil.example.toml` is).
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A fresh folder `vigil-<prefix>-<tag>-<pid>` in the system's temporary folder; `prefix`
+/// names the test file so that concurrent test binaries do not share folders.
+pub fn tempdir(prefix: &str, tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vigil-{prefix}-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Bytes as text, invalid UTF-8 replaced.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+// ---- a bare HTTP/1.1 client -------------------------------------------------------------
+
+/// A response: status, lower-cased headers, body (de-chunked).
+pub struct Response {
+    pub status: u16,
+    pub headers: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The body as JSON; panics with the body when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("JSON body ({e}): {}", text(&self.body)))
+    }
+}
+
+/// Where `needle` first occurs in `hay`.
+pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The data of the complete chunks of a chunked body (an incomplete last chunk, as on a
+/// stream still open, is left out).
+pub fn dechunk(raw: &[u8]) -> Vec<u8> {
+    let (mut out, mut at) = (Vec::new(), 0);
+    while let Some(eol) = find(&raw[at..], b"\r\n") {
+        let size = usize::from_str_radix(text(&raw[at..at + eol]).trim(), 16).expect("chunk size");
+        let start = at + eol + 2;
+        if size == 0 || raw.len() < start + size + 2 {
+            break;
+        }
+        out.extend_from_slice(&raw[start..start + size]);
+        at = start + size + 2;
+    }
+    out
+}
+
+/// One request on its own connection; `token` goes in `Authorization: Bearer`. An empty
+/// `body` sends no body headers (a plain GET); a body starting with `{` is sent as JSON, any
+/// other as text.
+pub fn request(addr: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> Response {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let content = if body.is_empty() {
+        String::new()
+    } else {
+        let content_type = if body.starts_with('{') {
+            "application/json"
+        } else {
+            "text/plain"
+        };
+        format!(
+            "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
+            body.len()
+        )
+    };
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n{auth}{content}\r\n{body}"
+    )
+    .expect("send");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read response");
+    let split = find(&raw, b"\r\n\r\n").expect("end of headers");
+    let head = text(&raw[..split]).to_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let mut body = raw[split + 4..].to_vec();
+    if head.contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    Response {
+        status,
+        headers: head,
+        body,
+    }
+}
+
+/// A GET without authentication.
+pub fn get(addr: &str, path: &str) -> Response {
+    request(addr, "GET", path, None, "")
+}
+
+/// A GET that must answer 200 with a JSON body; that body.
+pub fn get_json(addr: &str, path: &str) -> Value {
+    let r = get(addr, path);
+    assert_eq!(r.status, 200, "GET {path}: {}", text(&r.body));
+    assert!(
+        r.headers.contains("content-type: application/json"),
+        "GET {path}: {}",
+        r.headers
+    );
+    r.json()
+}
+
+/// A POST of `body`, authenticated with `token` if given.
+#[allow(dead_code)] // used by renegade_api.rs, not by cli.rs
+pub fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> Response {
+    request(addr, "POST", path, token, body)
+}
+
+// ---- the centre -------------------------------------------------------------------------
+
+/// A running `vigil run`, killed when dropped (also when the test fails before stopping it).
+pub struct Service {
+    pub child: Child,
+    /// `host:port` of its HTTP server.
+    pub addr: String,
+    /// The file its stderr goes to.
+    #[allow(dead_code)] // read by cli.rs (log lines, clean stop), not by renegade_api.rs
+    pub stderr: PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `vigil run --config` with its stderr in the file `stderr`; its first stdout line is
+/// the URL (port 0: a free one).
+pub fn start_service(config: &Path, stderr: &Path) -> Service {
+    let mut child = Command::new(VIGIL)
+        .args(["run", "--config", config.to_str().expect("utf-8")])
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(stderr).expect("stderr file"))
+        .spawn()
+        .expect("vigil starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| {
+            panic!(
+                "no URL on stdout within 60 s; stderr:\n{}",
+                std::fs::read_to_string(stderr).unwrap_or_default()
+            )
+        });
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("first stdout line has the URL: {first:?}"))
+        .to_owned();
+    Service {
+        child,
+        addr,
+        stderr: stderr.to_path_buf(),
+    }
+}
