@@ -371,11 +371,17 @@ proptest! {
         let cs = a.fir_crossings(&path);
         let mut current = a.fir_at(p0, 30_000.0).map(|v| v.id.clone());
         let total_t = path.last().unwrap().t;
-        for c in &cs {
+        for (i, c) in cs.iter().enumerate() {
             prop_assert_eq!(&c.from, &current);
             let dt = 5.0 / (d / total_t);
             let id = |t: f64| a.fir_at(along(&path, t.clamp(0.0, total_t)), 30_000.0).map(|v| v.id.clone());
-            let (before, after) = (id(c.t - dt), id(c.t + dt));
+            // Look 5 m either side, or halfway to the neighbouring crossing when that is
+            // closer (near a point where three FIRs meet, a FIR may be crossed in metres).
+            let prev_t = if i > 0 { cs[i - 1].t } else { f64::NEG_INFINITY };
+            let next_t = cs.get(i + 1).map_or(f64::INFINITY, |n| n.t);
+            let before_t = (c.t - dt).max((prev_t + c.t) / 2.0);
+            let after_t = (c.t + dt).min((c.t + next_t) / 2.0);
+            let (before, after) = (id(before_t), id(after_t));
             prop_assert!(before.is_none() || before == c.from, "{before:?} before {c:?}");
             prop_assert!(after.is_none() || after == c.to, "{after:?} after {c:?}");
             prop_assert!(c.from != c.to);
