@@ -47,6 +47,7 @@ pub mod cat048;
 pub mod cat062;
 pub mod cat065;
 mod decoder;
+mod encode_fields;
 mod error;
 pub mod modes;
 pub mod pcap;

@@ -19,6 +19,7 @@
 use vigil_core::IcaoAddress;
 
 use super::{CommsCapability, FlightLevel, ModeCode, PlotCharacteristics};
+use crate::encode_fields::{callsign_bits, quantize, signed};
 use crate::error::EncodeError;
 use crate::value::Value;
 
@@ -279,34 +280,6 @@ struct Raw {
     comms: Option<[u8; 2]>,
 }
 
-/// Rounds `value / lsb` to the nearest integer and checks it is in `min..=max`.
-fn quantize(
-    value: f64,
-    lsb: f64,
-    (min, max): (i64, i64),
-    item: &'static str,
-    field: &'static str,
-) -> Result<i64, EncodeError> {
-    let q = (value / lsb).round();
-    // NaN fails both comparisons, so it is refused with the out-of-range values.
-    if q >= min as f64 && q <= max as f64 {
-        Ok(q as i64)
-    } else {
-        Err(EncodeError::OutOfRange {
-            item,
-            field,
-            value,
-            min: min as f64 * lsb,
-            max: max as f64 * lsb,
-        })
-    }
-}
-
-/// The range of a `bits`-wide two's complement field.
-const fn signed(bits: u32) -> (i64, i64) {
-    (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
-}
-
 /// The low 16 bits, after [`quantize`] checked the range.
 fn low16(v: i64) -> u16 {
     (v & 0xffff) as u16
@@ -336,34 +309,6 @@ fn bits(value: u8, max: u8, item: &'static str, field: &'static str) -> Result<u
             max: f64::from(max),
         })
     }
-}
-
-/// 6-bit ICAO code of one identification character (Annex 10 Vol IV, Table 3-9).
-fn icao6(c: u8) -> Option<u64> {
-    match c {
-        b'A'..=b'Z' => Some(u64::from(c - b'A' + 1)),
-        b' ' => Some(32),
-        b'0'..=b'9' => Some(u64::from(c - b'0' + 48)),
-        _ => None,
-    }
-}
-
-/// The 48-bit I240 value of `text`, padded with spaces.
-fn callsign_bits(text: &str) -> Result<u64, EncodeError> {
-    let bad = || EncodeError::BadText {
-        item: "240",
-        field: "",
-        text: text.to_owned(),
-        max_chars: 8,
-    };
-    if text.len() > 8 {
-        return Err(bad());
-    }
-    let mut bytes = text.bytes();
-    (0..8).try_fold(0u64, |acc, _| {
-        let code = icao6(bytes.next().unwrap_or(b' ')).ok_or_else(bad)?;
-        Ok((acc << 6) | code)
-    })
 }
 
 /// I130 subfields, present mask (slot 0 in the top bit) and values in slot order.
@@ -432,7 +377,10 @@ impl Raw {
             })
             .transpose()?;
         let plot = p.plot.as_ref().map(plot_octets).transpose()?.flatten();
-        let callsign = p.callsign.map(callsign_bits).transpose()?;
+        let callsign = p
+            .callsign
+            .map(|c| callsign_bits(c, "240", ""))
+            .transpose()?;
         let track_number = p
             .track_number
             .map(|n| {

@@ -15,6 +15,7 @@
 
 use vigil_core::{IcaoAddress, LatLon};
 
+use crate::encode_fields::{callsign_bits, quantize, signed};
 use crate::error::EncodeError;
 use crate::value::Value;
 
@@ -206,65 +207,9 @@ mod frn {
     pub const I220: usize = 20;
 }
 
-/// Rounds `value / lsb` to the nearest integer and checks it is in `min..=max`.
-fn quantize(
-    value: f64,
-    lsb: f64,
-    (min, max): (i64, i64),
-    item: &'static str,
-    field: &'static str,
-) -> Result<i64, EncodeError> {
-    let q = (value / lsb).round();
-    // NaN fails both comparisons, so it is refused with the out-of-range values.
-    if q >= min as f64 && q <= max as f64 {
-        Ok(q as i64)
-    } else {
-        Err(EncodeError::OutOfRange {
-            item,
-            field,
-            value,
-            min: min as f64 * lsb,
-            max: max as f64 * lsb,
-        })
-    }
-}
-
-/// The range of a `bits`-wide two's complement field.
-const fn signed(bits: u32) -> (i64, i64) {
-    (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
-}
-
 /// Narrowing after [`quantize`] checked the range, so the fallback is never taken.
 fn i16_of(v: i64) -> i16 {
     i16::try_from(v).unwrap_or_default()
-}
-
-/// 6-bit ICAO code of one identification character (Annex 10 Vol IV, Table 3-9).
-fn icao6(c: u8) -> Option<u64> {
-    match c {
-        b'A'..=b'Z' => Some(u64::from(c - b'A' + 1)),
-        b' ' => Some(32),
-        b'0'..=b'9' => Some(u64::from(c - b'0' + 48)),
-        _ => None,
-    }
-}
-
-/// The 48-bit I380/ID value of `text`.
-fn callsign_bits(text: &str) -> Result<u64, EncodeError> {
-    let bad = || EncodeError::BadText {
-        item: "380",
-        field: "ID",
-        text: text.to_owned(),
-        max_chars: 8,
-    };
-    if text.len() > 8 {
-        return Err(bad());
-    }
-    let mut bytes = text.bytes();
-    (0..8).try_fold(0u64, |acc, _| {
-        let code = icao6(bytes.next().unwrap_or(b' ')).ok_or_else(bad)?;
-        Ok((acc << 6) | code)
-    })
 }
 
 /// Age in 1/4 s, saturated at the 8-bit maximum (63.75 s).
@@ -336,7 +281,10 @@ impl Raw {
                 }
             })
             .transpose()?;
-        let callsign = t.callsign.map(callsign_bits).transpose()?;
+        let callsign = t
+            .callsign
+            .map(|c| callsign_bits(c, "380", "ID"))
+            .transpose()?;
         let fl = |ft: f64, bits: u32, item: &'static str, field: &'static str| {
             quantize(ft / 100.0, 0.25, signed(bits), item, field)
         };
