@@ -7,8 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop loudly.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "support/peer.rs"]
+mod peer;
 
 use proptest::prelude::*;
 use serde_json::Value as Json;
@@ -1164,13 +1164,6 @@ fn peer_plots() -> Vec<Generated> {
 
 #[test]
 fn plots_match_asterix_decoder() {
-    let Some(python) = std::env::var_os("VIGIL_PY") else {
-        eprintln!(
-            "SKIP: VIGIL_PY is not set (point it at a Python with the asterix_decoder package, \
-             e.g. .venv/bin/python after `pip install asterix_decoder==0.7.11`)"
-        );
-        return;
-    };
     let plots = peer_plots();
     let mut blocks = BlockWriter::new(48, 1_400).unwrap();
     for g in &plots {
@@ -1178,35 +1171,9 @@ fn plots_match_asterix_decoder() {
         round_trip(&p);
         blocks.push_with(|out| p.encode_into(out)).unwrap();
     }
-    let file = std::env::temp_dir().join(format!(
-        "vigil-asterix-cat048-out-{}.ast",
-        std::process::id()
-    ));
-    std::fs::write(&file, blocks.as_bytes()).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/asterix_decoder.py");
-    let out = Command::new(&python).arg(&script).arg(&file).output();
-    let _ = std::fs::remove_file(&file);
-    let out = match out {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "SKIP: cannot run VIGIL_PY={}: {e}",
-                PathBuf::from(&python).display()
-            );
-            return;
-        }
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(3) {
-        eprintln!("SKIP: {}", stderr.trim());
+    let Some((decoded, stderr)) = peer::decode_with_peer(blocks.as_bytes(), "cat048-out") else {
         return;
-    }
-    assert!(out.status.success(), "peer decoder failed: {stderr}");
-
-    let decoded: Vec<Json> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    };
     assert_eq!(decoded.len(), plots.len(), "records decoded by the peer");
     let mut c = Compare {
         fields: 0,

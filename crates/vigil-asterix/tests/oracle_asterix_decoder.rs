@@ -8,11 +8,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failure should stop loudly.
 
+#[path = "support/peer.rs"]
+mod peer;
+
 #[path = "support/picture_tracks.rs"]
 mod picture_tracks;
-
-use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value as Json;
 use vigil_asterix::BlockWriter;
@@ -176,13 +176,6 @@ fn compare(c: &mut Compare, i: usize, t: &TrackOut<'_>, rec: &Json) {
 
 #[test]
 fn cat062_from_a_real_picture_matches_asterix_decoder() {
-    let Some(python) = std::env::var_os("VIGIL_PY") else {
-        eprintln!(
-            "SKIP: VIGIL_PY is not set (point it at a Python with the asterix_decoder package, \
-             e.g. .venv/bin/python after `pip install asterix_decoder==0.7.11`)"
-        );
-        return;
-    };
     let Some(tracks) = picture_tracks::picture_tracks() else {
         return;
     };
@@ -190,33 +183,9 @@ fn cat062_from_a_real_picture_matches_asterix_decoder() {
     for t in &tracks {
         blocks.push_with(|out| t.track().encode_into(out)).unwrap();
     }
-    let file =
-        std::env::temp_dir().join(format!("vigil-asterix-oracle-{}.ast", std::process::id()));
-    std::fs::write(&file, blocks.as_bytes()).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/asterix_decoder.py");
-    let out = Command::new(&python).arg(&script).arg(&file).output();
-    let _ = std::fs::remove_file(&file);
-    let out = match out {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!(
-                "SKIP: cannot run VIGIL_PY={}: {e}",
-                PathBuf::from(&python).display()
-            );
-            return;
-        }
-    };
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if out.status.code() == Some(3) {
-        eprintln!("SKIP: {}", stderr.trim());
+    let Some((decoded, stderr)) = peer::decode_with_peer(blocks.as_bytes(), "oracle") else {
         return;
-    }
-    assert!(out.status.success(), "peer decoder failed: {stderr}");
-
-    let decoded: Vec<Json> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    };
     assert_eq!(decoded.len(), tracks.len(), "records decoded by the peer");
     let mut c = Compare {
         fields: 0,
