@@ -254,6 +254,17 @@ impl<S: LedgerStore> Ledger<S> {
     /// Appends several messages (of any links) in one store transaction: all are stored
     /// or none, and the ledger is unchanged on error.
     pub fn append_batch(&mut self, msgs: &[Message<'_>]) -> Result<Vec<Entry>, LedgerError> {
+        let (entries, staged) = self.stage(msgs)?;
+        self.store.append_entries(&entries)?;
+        self.commit_staged(staged);
+        Ok(entries)
+    }
+
+    /// The entries `msgs` would append and the link states after them, without storing.
+    fn stage<'m>(
+        &self,
+        msgs: &[Message<'m>],
+    ) -> Result<(Vec<Entry>, BTreeMap<&'m str, LinkState>), LedgerError> {
         let mut staged: BTreeMap<&str, LinkState> = BTreeMap::new();
         let mut entries = Vec::with_capacity(msgs.len());
         for m in msgs {
@@ -267,11 +278,26 @@ impl<S: LedgerStore> Ledger<S> {
             st.advance(&e);
             entries.push(e);
         }
-        self.store.append_entries(&entries)?;
+        Ok((entries, staged))
+    }
+
+    fn commit_staged(&mut self, staged: BTreeMap<&str, LinkState>) {
         for (link, st) in staged {
             self.links.insert(link.to_owned(), st);
         }
-        Ok(entries)
+    }
+
+    /// The highest sender sequence number received on `link` (`None` before the first).
+    pub fn last_peer_seq(&self, link: &str) -> Option<u64> {
+        self.links.get(link).and_then(|st| st.last_peer_seq)
+    }
+
+    /// The number of messages sent and received on `link` so far.
+    pub fn counts(&self, link: &str) -> (u64, u64) {
+        self.links
+            .get(link)
+            .map(|st| (st.sent.count, st.received.count))
+            .unwrap_or((0, 0))
     }
 
     /// The head of a link's chain (seq 0 and zero hash when it has no entry).
@@ -431,4 +457,24 @@ fn make_entry(st: &LinkState, m: &Message<'_>) -> Result<Entry, LedgerError> {
     };
     e.hash = e.compute_hash();
     Ok(e)
+}
+
+impl Ledger<crate::SqliteStore> {
+    /// Appends `msgs` like [`Ledger::append_batch`] and runs `with` in the same SQLite
+    /// transaction, so the link's own rows (its outbound buffer, its inbox) are stored
+    /// together with the entries or not at all: a crash can never leave a message ledgered
+    /// as sent without the copy the link must resend, or delivered without its entry.
+    pub fn append_batch_with<F>(
+        &mut self,
+        msgs: &[Message<'_>],
+        with: F,
+    ) -> Result<Vec<Entry>, LedgerError>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>, &[Entry]) -> rusqlite::Result<()>,
+    {
+        let (entries, staged) = self.stage(msgs)?;
+        self.store.append_entries_with(&entries, with)?;
+        self.commit_staged(staged);
+        Ok(entries)
+    }
 }

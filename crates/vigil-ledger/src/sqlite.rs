@@ -158,33 +158,51 @@ fn entry_from_raw(link: &str, raw: RawEntry) -> Result<Entry, StoreError> {
     })
 }
 
+impl SqliteStore {
+    /// Appends entries and runs `with` in the same transaction (see
+    /// [`crate::Ledger::append_batch_with`]).
+    pub fn append_entries_with<F>(&mut self, entries: &[Entry], with: F) -> Result<(), StoreError>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>, &[Entry]) -> rusqlite::Result<()>,
+    {
+        let tx = self.conn.transaction()?;
+        insert_entries(&tx, entries)?;
+        with(&tx, entries)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn insert_entries(tx: &rusqlite::Transaction<'_>, entries: &[Entry]) -> rusqlite::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO ledger_entries (link, seq, direction, time, kind, peer_seq,
+             payload_sha256, payload_len, prev, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for e in entries {
+        st.execute(params![
+            e.link,
+            to_i64(e.seq),
+            match e.direction {
+                Direction::Sent => 0,
+                Direction::Received => 1,
+            },
+            e.time.0,
+            e.kind,
+            e.peer_seq.map(to_i64),
+            &e.payload_sha256[..],
+            to_i64(e.payload_len),
+            &e.prev[..],
+            &e.hash[..],
+        ])?;
+    }
+    Ok(())
+}
+
 impl LedgerStore for SqliteStore {
     fn append_entries(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO ledger_entries (link, seq, direction, time, kind, peer_seq,
-                     payload_sha256, payload_len, prev, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for e in entries {
-                st.execute(params![
-                    e.link,
-                    to_i64(e.seq),
-                    match e.direction {
-                        Direction::Sent => 0,
-                        Direction::Received => 1,
-                    },
-                    e.time.0,
-                    e.kind,
-                    e.peer_seq.map(to_i64),
-                    &e.payload_sha256[..],
-                    to_i64(e.payload_len),
-                    &e.prev[..],
-                    &e.hash[..],
-                ])?;
-            }
-        }
+        insert_entries(&tx, entries)?;
         tx.commit()?;
         Ok(())
     }

@@ -52,6 +52,9 @@ pub struct Config {
     /// Renegade-aircraft detection on the system tracks.
     #[serde(default)]
     pub renegade: crate::renegade::RenegadeSection,
+    /// Links to partner centres.
+    #[serde(default)]
+    pub links: crate::links::LinksSection,
 }
 
 /// `[tracker]`: the multi-sensor tracker (`vigil-track`). The settings not exposed here keep
@@ -191,14 +194,21 @@ impl RadarViewConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CentreConfig {
-    /// The centre's name, shown in logs and `receiver.json`.
+    /// The centre's name, shown in logs and `receiver.json`; with links, the centre named
+    /// by its certificate.
     pub name: String,
+    /// The party the centre belongs to (its certificate's party), e.g. `NATO` or `RU`.
+    pub party: String,
+    /// The centre runs an exercise: what it sends on links is labelled exercise data.
+    pub exercise: bool,
 }
 
 impl Default for CentreConfig {
     fn default() -> Self {
         Self {
             name: "vigil".into(),
+            party: "NATO".into(),
+            exercise: false,
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod decode;
 pub mod exercise;
 pub mod http;
+pub mod links;
 pub mod pipeline;
 pub mod radar;
 pub mod renegade;

@@ -3,6 +3,8 @@
 
 use vigil::{config, decode, http, pipeline, radar, tracking};
 
+mod link_cli;
+
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::Write;
@@ -91,6 +93,15 @@ enum Command {
         #[arg(long, default_value = "operator")]
         role: String,
     },
+    /// Certificates for links: party CAs, centre certificates, revocation lists.
+    #[command(subcommand)]
+    Certs(link_cli::CertsCommand),
+    /// The link ledger: verify it, or report what was exchanged.
+    #[command(subcommand)]
+    Ledger(link_cli::LedgerCommand),
+    /// Run or inspect the centre's links on their own.
+    #[command(subcommand)]
+    Link(link_cli::LinkCommand),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -153,7 +164,7 @@ fn parse_latlon(s: &str) -> Result<LatLon, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
-        Command::Run { .. } => "info",
+        Command::Run { .. } | Command::Link(link_cli::LinkCommand::Serve { .. }) => "info",
         _ => "warn",
     };
     init_logging(cli.log_format, default_level);
@@ -171,6 +182,13 @@ fn main() -> ExitCode {
             json,
         } => exercise_cmd(&scenario, no_background, json),
         Command::Token { name, role } => token_cmd(&name, &role),
+        Command::Certs(c) => link_cli::certs_cmd(c),
+        Command::Ledger(c) => match link_cli::ledger_cmd(c) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
+        Command::Link(c) => link_cli::link_cmd(c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

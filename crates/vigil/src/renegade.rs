@@ -159,6 +159,33 @@ pub struct CentreDesk {
     views: Vec<TrackView>,
 }
 
+/// The centre's airspace from `[renegade]` eurofirs/airspace (`None` when neither is set).
+/// The desk's restricted areas and the links' release areas both come from it.
+pub fn load_airspace(section: &RenegadeSection, base_dir: &Path) -> Result<Option<Arc<Airspace>>> {
+    let airspace_config = match &section.airspace {
+        Some(p) => {
+            let p = resolve(p, base_dir);
+            AirspaceConfig::from_file(&p)
+                .with_context(|| format!("airspace config {}", p.display()))?
+        }
+        None => AirspaceConfig::from_toml_str("").context("empty airspace config")?,
+    };
+    Ok(match &section.eurofirs {
+        Some(p) => {
+            let p = resolve(p, base_dir);
+            Some(Arc::new(
+                Airspace::load(&p, &airspace_config)
+                    .with_context(|| format!("cannot load FIRs from {}", p.display()))?,
+            ))
+        }
+        None if section.airspace.is_some() => Some(Arc::new(
+            Airspace::from_parts(Vec::new(), &airspace_config)
+                .context("airspace config without eurofirs")?,
+        )),
+        None => None,
+    })
+}
+
 impl CentreDesk {
     /// The desk from its configuration section; paths relative to `base_dir`.
     pub fn new(section: &RenegadeSection, base_dir: &Path) -> Result<Self> {
@@ -177,28 +204,7 @@ impl CentreDesk {
                 }
                 None => None,
             };
-        let airspace_config = match &section.airspace {
-            Some(p) => {
-                let p = resolve(p, base_dir);
-                AirspaceConfig::from_file(&p)
-                    .with_context(|| format!("airspace config {}", p.display()))?
-            }
-            None => AirspaceConfig::from_toml_str("").context("empty airspace config")?,
-        };
-        let airspace = match &section.eurofirs {
-            Some(p) => {
-                let p = resolve(p, base_dir);
-                Some(Arc::new(
-                    Airspace::load(&p, &airspace_config)
-                        .with_context(|| format!("cannot load FIRs from {}", p.display()))?,
-                ))
-            }
-            None if section.airspace.is_some() => Some(Arc::new(
-                Airspace::from_parts(Vec::new(), &airspace_config)
-                    .context("airspace config without eurofirs")?,
-            )),
-            None => None,
-        };
+        let airspace = load_airspace(section, base_dir)?;
         if let Some(a) = &airspace {
             desk.rules
                 .set_restricted_areas(Arc::new(AirspaceAreas::new(a.clone())));

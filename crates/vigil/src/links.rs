@@ -1,0 +1,449 @@
+//! `[links]`: the centre's links to partner centres (vigil-link), from configuration to a
+//! running [`CentreLinks`]; what the centre keeps of what partners send; the link drill
+//! (synthetic traffic to commission a link, and the tests' and benchmarks' load).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use vigil_airspace::Airspace;
+use vigil_core::{Clock, UnixTime};
+use vigil_ledger::{CentreId, Keys};
+use vigil_link::certs::{self, CentreName};
+use vigil_link::link::{Delivered, LinkSettings};
+use vigil_link::net::{CentreLinksConfig, LinkSpec};
+use vigil_link::store::LinkStore;
+use vigil_link::tls::{LinkTrust, OwnIdentity};
+use vigil_release::{Outbound, ReleasePolicy, Releaser};
+
+/// `[links]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LinksSection {
+    /// This centre's certificate (PEM), issued by its party's CA (`vigil certs issue`).
+    pub cert: Option<PathBuf>,
+    /// Its private key (PEM, Ed25519). It also signs the ledger's checkpoints.
+    pub key: Option<PathBuf>,
+    /// The centre's store (SQLite): the link ledgers, outbound buffers and inboxes.
+    #[serde(default = "default_store")]
+    pub store: PathBuf,
+    /// Where partners that dial this centre connect (omit when this centre only dials).
+    pub listen: Option<SocketAddr>,
+    /// The links: one `[[links.link]]` table each.
+    #[serde(default, rename = "link")]
+    pub links: Vec<LinkConfig>,
+}
+
+fn default_store() -> PathBuf {
+    PathBuf::from("vigil.db")
+}
+
+/// `[[links.link]]`.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkConfig {
+    /// The link's name, the same in both centres' configurations (`[A-Za-z0-9_-]`).
+    pub name: String,
+    /// The partner centre's party, as its certificate names it.
+    pub partner_party: String,
+    /// The partner centre, as its certificate names it.
+    pub partner_centre: String,
+    /// The partner party's CA certificate (PEM).
+    pub partner_ca: PathBuf,
+    /// Revocation lists (PEM) of the partner's CA: certificates listed are refused.
+    #[serde(default)]
+    pub crls: Vec<PathBuf>,
+    /// The partner's address when this centre dials (`host:port`); omit when it dials us.
+    #[serde(default)]
+    pub dial: Option<String>,
+    /// The release policy file (vigil-release TOML) of what this centre sends on the link.
+    pub policy: PathBuf,
+    /// Heartbeat period, seconds.
+    #[serde(default = "default_heartbeat")]
+    pub heartbeat_s: f64,
+    /// Period of the signed ledger checkpoints, seconds.
+    #[serde(default = "default_checkpoint")]
+    pub checkpoint_s: f64,
+    /// Messages sent and not yet acknowledged beyond which track updates wait (newest
+    /// wins); alerts, incidents and hand-overs always go.
+    #[serde(default = "default_window")]
+    pub window: usize,
+}
+
+fn default_heartbeat() -> f64 {
+    3.0
+}
+fn default_checkpoint() -> f64 {
+    60.0
+}
+fn default_window() -> usize {
+    32_768
+}
+
+fn resolve(p: &Path, base: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_owned()
+    } else {
+        base.join(p)
+    }
+}
+
+fn read(p: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(p).with_context(|| format!("cannot read {what} {}", p.display()))
+}
+
+impl LinksSection {
+    /// Whether any link is configured.
+    pub fn enabled(&self) -> bool {
+        !self.links.is_empty()
+    }
+
+    /// Checks what needs no file.
+    pub fn validate(&self) -> Result<()> {
+        if self.links.is_empty() {
+            return Ok(());
+        }
+        if self.cert.is_none() || self.key.is_none() {
+            bail!(
+                "[links] needs cert and key: this centre's certificate and key \
+                 (make them with `vigil certs ca` and `vigil certs issue`)"
+            );
+        }
+        let mut names = std::collections::HashSet::new();
+        for l in &self.links {
+            if !names.insert(&l.name) {
+                bail!("[[links.link]] {:?} is configured twice", l.name);
+            }
+            CentreName::new(&l.partner_party, &l.partner_centre)
+                .with_context(|| format!("[[links.link]] {:?}: partner", l.name))?;
+            if !(l.heartbeat_s > 0.0 && l.heartbeat_s.is_finite()) {
+                bail!("[[links.link]] {:?}: heartbeat_s must be > 0", l.name);
+            }
+            if !(l.checkpoint_s > 0.0 && l.checkpoint_s.is_finite()) {
+                bail!("[[links.link]] {:?}: checkpoint_s must be > 0", l.name);
+            }
+            if l.window == 0 {
+                bail!("[[links.link]] {:?}: window must be at least 1", l.name);
+            }
+        }
+        if self.listen.is_none() && self.links.iter().any(|l| l.dial.is_none()) {
+            bail!(
+                "[links] has a link without `dial` (the partner dials this centre) but no \
+                 `listen` address: set [links] listen = \"0.0.0.0:7400\", or give the link a dial address"
+            );
+        }
+        Ok(())
+    }
+
+    /// The store path, relative to the configuration's directory.
+    pub fn store_path(&self, base: &Path) -> PathBuf {
+        resolve(&self.store, base)
+    }
+
+    /// Opens the centre's store.
+    pub fn open_store(&self, base: &Path, party: &str, centre: &str) -> Result<LinkStore> {
+        let p = self.store_path(base);
+        LinkStore::open(
+            &p,
+            CentreId {
+                party: party.to_owned(),
+                centre: centre.to_owned(),
+            },
+        )
+        .with_context(|| format!("cannot open the centre's store {}", p.display()))
+    }
+
+    /// This centre's identity from its certificate and key.
+    pub fn identity(&self, base: &Path) -> Result<OwnIdentity> {
+        let (Some(cert), Some(key)) = (&self.cert, &self.key) else {
+            bail!("[links] needs cert and key");
+        };
+        let (cert, key) = (resolve(cert, base), resolve(key, base));
+        OwnIdentity::load(&cert, &key).with_context(|| {
+            format!(
+                "cannot load this centre's certificate {} and key {}",
+                cert.display(),
+                key.display()
+            )
+        })
+    }
+
+    /// The running configuration: identities, trust, policies. `party`/`centre` are this
+    /// centre's (they must match its certificate).
+    pub fn build(
+        &self,
+        base: &Path,
+        party: &str,
+        centre: &str,
+        exercise: bool,
+        airspace: Option<&Airspace>,
+    ) -> Result<CentreLinksConfig> {
+        self.validate()?;
+        let own = self.identity(base)?;
+        if own.name.party != party || own.name.centre != centre {
+            bail!(
+                "[centre] says this is {centre}.{party} but the certificate names {}: \
+                 fix [centre] name/party or use the centre's own certificate",
+                own.name
+            );
+        }
+        let mut links = Vec::new();
+        for l in &self.links {
+            let policy_path = resolve(&l.policy, base);
+            let policy = ReleasePolicy::from_toml_str(&read(&policy_path, "release policy")?)
+                .with_context(|| format!("release policy {}", policy_path.display()))?;
+            let releaser = Releaser::new(policy, party, centre, airspace).with_context(|| {
+                format!(
+                    "release policy {} (a policy naming an airspace volume needs [renegade] \
+                     eurofirs/airspace)",
+                    policy_path.display()
+                )
+            })?;
+            let partner = CentreName::new(&l.partner_party, &l.partner_centre)?;
+            let mut crls = Vec::new();
+            for c in &l.crls {
+                crls.push(read(&resolve(c, base), "revocation list")?);
+            }
+            let mut settings = LinkSettings::new(&l.name, own.name.clone(), partner.clone());
+            settings.heartbeat = std::time::Duration::from_secs_f64(l.heartbeat_s);
+            settings.checkpoint_every = std::time::Duration::from_secs_f64(l.checkpoint_s);
+            settings.window = l.window;
+            settings.exercise = exercise;
+            links.push(LinkSpec {
+                settings,
+                trust: LinkTrust {
+                    partner_ca_pem: read(&resolve(&l.partner_ca, base), "partner CA certificate")?,
+                    expected: partner,
+                    crls_pem: crls,
+                },
+                dial: l.dial.clone(),
+                releaser,
+            });
+        }
+        Ok(CentreLinksConfig {
+            own,
+            listen: self.listen,
+            links,
+        })
+    }
+}
+
+/// The keys that verify a centre's ledger: its own (from its certificate) and each
+/// partner's (from the certificate the partner presented, kept in the store).
+pub fn ledger_keys(store: &LinkStore, own_cert_pem: &str) -> Result<Keys> {
+    let der = first_cert_der(own_cert_pem)?;
+    let mut keys =
+        Keys::new(certs::verifying_key_from_cert_der(&der).context("this centre's certificate")?);
+    for p in store.peers()? {
+        let key = certs::verifying_key_from_cert_der(&p.cert_der).with_context(|| {
+            format!(
+                "the certificate {}.{} presented on {}",
+                p.centre, p.party, p.link
+            )
+        })?;
+        keys = keys.with_partner(&p.link, key);
+    }
+    Ok(keys)
+}
+
+fn first_cert_der(pem: &str) -> Result<Vec<u8>> {
+    use rustls_pki_types::pem::PemObject;
+    let der = rustls_pki_types::CertificateDer::pem_slice_iter(pem.as_bytes())
+        .next()
+        .context("no certificate in the PEM")?
+        .context("bad PEM certificate")?;
+    Ok(der.to_vec())
+}
+
+/// What the centre keeps of what partners sent: the latest track of each origin, and
+/// the events (alerts, incident transitions, hand-overs).
+#[derive(Debug, Default)]
+pub struct PartnerPicture {
+    tracks: BTreeMap<(String, String, u64), (UnixTime, Delivered)>,
+    events: std::collections::VecDeque<Delivered>,
+    received: u64,
+}
+
+/// Partner events kept in memory for the API (the store keeps them all).
+const KEEP_EVENTS: usize = 10_000;
+
+impl PartnerPicture {
+    /// Takes in one delivered message.
+    pub fn add(&mut self, d: Delivered) {
+        self.received += 1;
+        match &d.msg {
+            Outbound::Track(t) => {
+                let key = (t.origin.party.clone(), t.origin.centre.clone(), t.id);
+                self.tracks.insert(key, (d.received, d));
+            }
+            Outbound::Heartbeat(_) => {}
+            _ => {
+                if self.events.len() == KEEP_EVENTS {
+                    self.events.pop_front();
+                }
+                self.events.push_back(d);
+            }
+        }
+    }
+
+    /// Drops tracks not updated for `max_age_s`.
+    pub fn expire(&mut self, now: UnixTime, max_age_s: f64) {
+        self.tracks.retain(|_, (t, _)| now.since(*t) <= max_age_s);
+    }
+
+    /// `/data/partner.json`: partner tracks and events, each labelled with its link,
+    /// sending centre and origin.
+    pub fn json(&self) -> Value {
+        let label = |d: &Delivered| {
+            let mut v = serde_json::to_value(&d.msg).unwrap_or(Value::Null);
+            if let Value::Object(o) = &mut v {
+                o.insert("link".into(), json!(d.link));
+                o.insert("from".into(), json!(d.from.to_string()));
+                o.insert("link_seq".into(), json!(d.seq));
+                o.insert("exercise".into(), json!(d.exercise));
+                o.insert("received".into(), json!(d.received.0));
+            }
+            v
+        };
+        json!({
+            "received": self.received,
+            "tracks": self.tracks.values().map(|(_, d)| label(d)).collect::<Vec<_>>(),
+            "events": self.events.iter().map(label).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// The link store shared by the links and the API.
+pub type SharedStore = Arc<Mutex<LinkStore>>;
+
+/// Decodes the inbox rows of a store into JSON lines (`vigil link inbox`).
+pub fn inbox_json(store: &LinkStore) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for row in store.inbox(None)? {
+        let kind = match row.kind.as_str() {
+            "alert" => vigil_link::wire::pb::Kind::Alert,
+            "incident" => vigil_link::wire::pb::Kind::Incident,
+            "handover" => vigil_link::wire::pb::Kind::Handover,
+            _ => vigil_link::wire::pb::Kind::Track,
+        };
+        let msg = vigil_link::wire::decode_data(kind as i32, &row.payload)
+            .map(|m| serde_json::to_value(m).unwrap_or(Value::Null))
+            .unwrap_or_else(|e| json!({ "undecodable": e.to_string() }));
+        out.push(json!({
+            "link": row.link,
+            "seq": row.peer_seq,
+            "kind": row.kind,
+            "received": row.time.0,
+            "exercise": row.exercise,
+            "message": msg,
+        }));
+    }
+    Ok(out)
+}
+
+/// Synthetic traffic for a link drill: `tracks` tracks updated `track_rate` times a second
+/// in all, and numbered events (alerts, incident transitions, hand-overs in turn) at
+/// `event_rate` a second, `events` in all; positions inside `area` (lat, lon).
+#[derive(Debug, Clone, Copy)]
+pub struct Drill {
+    /// Distinct tracks.
+    pub tracks: u64,
+    /// Track updates per second (all tracks).
+    pub track_rate: f64,
+    /// Events in all.
+    pub events: u64,
+    /// Events per second.
+    pub event_rate: f64,
+    /// Where the traffic is.
+    pub area: (f64, f64),
+}
+
+impl Drill {
+    /// Track update `n` at time `t`.
+    pub fn track(&self, n: u64, t: UnixTime, origin: &vigil_release::Origin) -> Outbound {
+        let id = n % self.tracks.max(1);
+        let k = id as f64;
+        Outbound::Track(vigil_release::TrackOut {
+            id,
+            time: t,
+            lat: self.area.0 + (k * 0.013) % 1.0 - 0.5,
+            lon: self.area.1 + (k * 0.029) % 2.0 - 1.0,
+            alt_ft: Some(20_000.0 + (k * 100.0) % 15_000.0),
+            velocity: None,
+            identity: vigil_release::Identity::default(),
+            military: false,
+            origin: origin.clone(),
+            lineage: Vec::new(),
+            transponder_lost: None,
+            category: None,
+        })
+    }
+
+    /// Event number `n` at time `t`.
+    pub fn event(&self, n: u64, t: UnixTime, origin: &vigil_release::Origin) -> Outbound {
+        let subject = vigil_release::Subject {
+            track: n % self.tracks.max(1),
+            lat: self.area.0,
+            lon: self.area.1,
+            alt_ft: Some(30_000.0),
+            identity: vigil_release::Identity::default(),
+            military: false,
+            origin: origin.clone(),
+        };
+        match n % 3 {
+            0 => Outbound::Alert(vigil_release::AlertOut {
+                id: n,
+                subject,
+                kind: vigil_renegade::IndicatorKind::Squawk7500,
+                started: t,
+                raised: t,
+                cleared: None,
+                value: None,
+                detail: Some(format!("drill event {n}")),
+            }),
+            1 => Outbound::IncidentTransition(vigil_release::IncidentOut {
+                incident: vigil_incident::IncidentId(n),
+                seq: n,
+                at: t,
+                action: "acknowledge".into(),
+                from_state: "detected".into(),
+                to_state: "assessed".into(),
+                from_level: 0,
+                to_level: 1,
+                actor: None,
+                reason: None,
+                remark: Some(format!("drill event {n}")),
+                subject,
+            }),
+            _ => Outbound::Handover(vigil_release::HandoverOut {
+                id: n,
+                subject,
+                at: t,
+                stage: vigil_release::HandoverStage::Request,
+                from_party: origin.party.clone(),
+                to_party: "partner".into(),
+                point: Some(vigil_core::LatLon::new(self.area.0, self.area.1)),
+                remark: Some(format!("drill event {n}")),
+            }),
+        }
+    }
+}
+
+/// The number of a drill event (its id), for checking delivery.
+pub fn drill_event_number(msg: &Outbound) -> Option<u64> {
+    match msg {
+        Outbound::Alert(a) => Some(a.id),
+        Outbound::IncidentTransition(i) => Some(i.seq),
+        Outbound::Handover(h) => Some(h.id),
+        _ => None,
+    }
+}
+
+/// The clock the links run on.
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(vigil_core::SystemClock)
+}
