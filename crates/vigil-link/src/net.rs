@@ -341,6 +341,11 @@ impl CentreLinks {
         self.refused.load(Ordering::Relaxed)
     }
 
+    /// The counter behind [`CentreLinks::refused`], for status pages.
+    pub fn refused_counter(&self) -> Arc<AtomicU64> {
+        self.refused.clone()
+    }
+
     /// Waits for every task to end (after the shutdown token is cancelled).
     pub async fn join(self) {
         for t in self.tasks {

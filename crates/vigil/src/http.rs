@@ -29,6 +29,8 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/data/stream", get(stream))
         .route("/data/alerts.json", get(alerts))
         .route("/data/incidents.json", get(incidents))
+        .route("/data/links.json", get(links))
+        .route("/data/partner.json", get(partner))
         .route("/api/reports", post(report))
         .route("/api/incidents/{id}/actions", post(incident_action))
         .route("/api/flightplans", post(flightplans))
@@ -252,6 +254,30 @@ async fn alerts(State(shared): State<Arc<Shared>>) -> Response {
             None => desk_off(),
         },
         None => desk_off(),
+    }
+}
+
+/// `/data/links.json`: the links' states (404 when the centre has none).
+async fn links(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.links {
+        Some(l) => Json(l.json()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "this centre has no links: add [links] and [[links.link]] to its configuration\n",
+        )
+            .into_response(),
+    }
+}
+
+/// `/data/partner.json`: what partner centres sent (tracks and events, with origin).
+async fn partner(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.links {
+        Some(l) => Json(l.partner_json()).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "this centre has no links: add [links] and [[links.link]] to its configuration\n",
+        )
+            .into_response(),
     }
 }
 

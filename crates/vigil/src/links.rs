@@ -10,11 +10,14 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 use vigil_airspace::Airspace;
 use vigil_core::{Clock, UnixTime};
 use vigil_ledger::{CentreId, Keys};
 use vigil_link::certs::{self, CentreName};
-use vigil_link::link::{Delivered, LinkSettings};
+use vigil_link::link::{Delivered, LinkHandle, LinkSettings};
 use vigil_link::net::{CentreLinksConfig, LinkSpec};
 use vigil_link::store::LinkStore;
 use vigil_link::tls::{LinkTrust, OwnIdentity};
@@ -317,8 +320,83 @@ impl PartnerPicture {
     }
 }
 
-/// The link store shared by the links and the API.
-pub type SharedStore = Arc<Mutex<LinkStore>>;
+/// What the API and the centre's tasks share of the links.
+#[derive(Debug)]
+pub struct LinksShared {
+    /// The links.
+    pub handles: Vec<LinkHandle>,
+    /// What partners sent.
+    pub picture: Mutex<PartnerPicture>,
+    /// Connections refused at the TLS layer.
+    pub refused: Arc<AtomicU64>,
+}
+
+impl LinksShared {
+    /// `/data/links.json`: each link's state, heartbeat, lag, counters and checkpoints.
+    pub fn json(&self) -> Value {
+        json!({
+            "refused_connections": self.refused.load(Ordering::Relaxed),
+            "links": self.handles.iter().map(|h| h.status()).collect::<Vec<_>>(),
+        })
+    }
+
+    /// `/data/partner.json`.
+    pub fn partner_json(&self) -> Value {
+        self.picture
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .json()
+    }
+}
+
+/// Offers what the renegade desk collected (tracks, alerts, incident transitions,
+/// hand-overs) to every link, twice a second. Each link's release policy decides what
+/// goes. Waits when a link's input is full rather than drop an event.
+pub async fn run_outbound(
+    tracker: Arc<crate::tracking::TrackerShared>,
+    links: Arc<LinksShared>,
+    shutdown: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let out = {
+            let mut engine = tracker.lock();
+            engine
+                .desk
+                .as_mut()
+                .map(|d| d.drain_outbound())
+                .unwrap_or_default()
+        };
+        for msg in out {
+            for h in &links.handles {
+                if h.offer(msg.clone()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Keeps what partners send in the partner picture, and offers it to the centre's other
+/// links: their policies forward it only where `forward_partner_data` names its party.
+pub async fn run_inbound(mut delivered: mpsc::Receiver<Delivered>, links: Arc<LinksShared>) {
+    while let Some(d) = delivered.recv().await {
+        for h in links.handles.iter().filter(|h| h.name() != d.link) {
+            let _ = h.offer(d.msg.clone()).await;
+        }
+        let now = d.received;
+        let mut p = links.picture.lock().unwrap_or_else(|p| p.into_inner());
+        p.add(d);
+        p.expire(now, PARTNER_TRACK_MAX_AGE_S);
+    }
+}
+
+/// A partner track not updated for this long leaves the partner picture.
+const PARTNER_TRACK_MAX_AGE_S: f64 = 60.0;
 
 /// Decodes the inbox rows of a store into JSON lines (`vigil link inbox`).
 pub fn inbox_json(store: &LinkStore) -> Result<Vec<Value>> {

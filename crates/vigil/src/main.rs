@@ -434,6 +434,14 @@ async fn serve(
         tracker_tx.clone(),
         shutdown.clone(),
     ));
+    let links = start_links(
+        &cfg,
+        &loaded.base_dir,
+        tracker.as_ref().map(|(t, _)| t.clone()),
+        clock.clone(),
+        shutdown.clone(),
+    )
+    .await?;
     let mut picture = Picture::new(cfg.picture.picture_config());
     // The picture's JSON names each aircraft's sensors; the index is the SensorId (feeds
     // first, then radars).
@@ -456,7 +464,8 @@ async fn serve(
             shutdown.clone(),
         )
         .with_radar(radar_shared.clone())
-        .with_tracks(tracker.as_ref().map(|(t, _)| t.clone())),
+        .with_tracks(tracker.as_ref().map(|(t, _)| t.clone()))
+        .with_links(links.as_ref().map(|(l, _)| l.clone())),
     );
     let mut output_tasks = Vec::new();
     for output in outputs {
@@ -529,8 +538,66 @@ async fn serve(
             tracing::error!("CAT062 output task ended abnormally");
         }
     }
+    if let Some((_, running)) = links {
+        running.join().await;
+    }
     tracing::info!("vigil stopped");
     served.context("HTTP server failed")
+}
+
+/// Starts the centre's links when `[links]` configures any: what the renegade desk
+/// collects goes out under each link's release policy; what partners send is kept in the
+/// partner picture (`/data/partner.json`).
+async fn start_links(
+    cfg: &config::Config,
+    base_dir: &std::path::Path,
+    tracker: Option<Arc<tracking::TrackerShared>>,
+    clock: Arc<dyn Clock>,
+    shutdown: CancellationToken,
+) -> Result<Option<(Arc<vigil::links::LinksShared>, vigil_link::net::CentreLinks)>> {
+    if !cfg.links.enabled() {
+        return Ok(None);
+    }
+    let airspace = vigil::renegade::load_airspace(&cfg.renegade, base_dir)?;
+    let links_cfg = cfg
+        .links
+        .build(
+            base_dir,
+            &cfg.centre.party,
+            &cfg.centre.name,
+            cfg.centre.exercise,
+            airspace.as_deref(),
+        )
+        .context("[links]")?;
+    let store = cfg
+        .links
+        .open_store(base_dir, &cfg.centre.party, &cfg.centre.name)?;
+    let store = Arc::new(std::sync::Mutex::new(store));
+    let (running, delivered) =
+        vigil_link::net::CentreLinks::start(links_cfg, store, clock, shutdown.clone())
+            .await
+            .context("cannot start the links")?;
+    if let Some(a) = running.local_addr() {
+        tracing::info!(address = %a, "links: listening for partner centres");
+    }
+    let shared = Arc::new(vigil::links::LinksShared {
+        handles: running.links().to_vec(),
+        picture: std::sync::Mutex::new(vigil::links::PartnerPicture::default()),
+        refused: running.refused_counter(),
+    });
+    tokio::spawn(vigil::links::run_inbound(delivered, shared.clone()));
+    match tracker {
+        Some(t) => {
+            if let Some(desk) = t.lock().desk.as_mut() {
+                desk.enable_outbound(&cfg.centre.party, &cfg.centre.name);
+            }
+            tokio::spawn(vigil::links::run_outbound(t, shared.clone(), shutdown));
+        }
+        None => tracing::warn!(
+            "links without the tracker: this centre only receives and relays (enable [tracker] to send its tracks)"
+        ),
+    }
+    Ok(Some((shared, running)))
 }
 
 /// Ctrl-C or SIGTERM: the one shutdown path.

@@ -52,6 +52,8 @@ pub struct Shared {
     pub radar: Arc<RadarShared>,
     /// The system tracks, when the tracker runs.
     pub tracks: Option<Arc<tracking::TrackerShared>>,
+    /// The centre's links, when it has any.
+    pub links: Option<Arc<crate::links::LinksShared>>,
 }
 
 /// The picture and its time.
@@ -98,12 +100,19 @@ impl Shared {
             shutdown,
             radar: Arc::new(RadarShared::default()),
             tracks: None,
+            links: None,
         }
     }
 
     /// With the ASTERIX sensors' shared state.
     pub fn with_radar(mut self, radar: Arc<RadarShared>) -> Self {
         self.radar = radar;
+        self
+    }
+
+    /// With the centre's links.
+    pub fn with_links(mut self, links: Option<Arc<crate::links::LinksShared>>) -> Self {
+        self.links = links;
         self
     }
 

@@ -157,6 +157,16 @@ pub struct CentreDesk {
     notifications: VecDeque<Notification>,
     plan_problems: Vec<String>,
     views: Vec<TrackView>,
+    /// What the centre offers its links (their release policies decide what goes): set
+    /// when the centre has links ([`CentreDesk::enable_outbound`]).
+    outbound: Option<Outbound>,
+}
+
+/// What the desk offers the centre's links, labelled with the centre as origin.
+#[derive(Debug)]
+struct Outbound {
+    origin: vigil_release::Origin,
+    queue: Vec<vigil_release::Outbound>,
 }
 
 /// The centre's airspace from `[renegade]` eurofirs/airspace (`None` when neither is set).
@@ -239,6 +249,7 @@ impl CentreDesk {
             notifications: VecDeque::new(),
             plan_problems: Vec::new(),
             views: Vec::new(),
+            outbound: None,
         };
         for f in &section.flight_plans {
             let p = resolve(f, base_dir);
@@ -324,13 +335,120 @@ impl CentreDesk {
         for a in &r.rules.raised {
             tracing::warn!(track = a.track, kind = a.kind.name(), "{}", a.detail);
         }
+        self.offer_cycle(&r.rules.raised);
         for n in &r.notifications {
             tracing::warn!(incident = n.incident.0, channel = %n.channel, level = %n.level_name, "notification: {}", n.summary);
         }
         self.keep(r.audit, r.notifications);
     }
 
+    /// Collects what the centre offers its links from now on: every confirmed track each
+    /// cycle, every alert raised, every incident transition and hand-over.
+    pub fn enable_outbound(&mut self, party: &str, centre: &str) {
+        self.outbound = Some(Outbound {
+            origin: vigil_release::Origin::new(party, centre),
+            queue: Vec::new(),
+        });
+    }
+
+    /// Takes what was collected for the links since the last call.
+    pub fn drain_outbound(&mut self) -> Vec<vigil_release::Outbound> {
+        self.outbound
+            .as_mut()
+            .map(|o| std::mem::take(&mut o.queue))
+            .unwrap_or_default()
+    }
+
+    fn subject_of(&self, track: u64) -> Option<vigil_release::Subject> {
+        let o = self.outbound.as_ref()?;
+        let v = self.views.iter().find(|v| v.id == track)?;
+        Some(vigil_release::Subject::of_track(&track_out(
+            v,
+            &o.origin,
+            Category::None,
+        )))
+    }
+
+    fn offer_cycle(&mut self, raised: &[vigil_renegade::Alert]) {
+        let Some(o) = self.outbound.as_ref() else {
+            return;
+        };
+        let mut out = Vec::new();
+        for v in self.views.iter().filter(|v| v.confirmed) {
+            let category = self.desk.category(v.id);
+            out.push(vigil_release::Outbound::Track(track_out(
+                v, &o.origin, category,
+            )));
+        }
+        for a in raised {
+            if let Some(subject) = self.subject_of(a.track) {
+                out.push(vigil_release::Outbound::Alert(
+                    vigil_release::AlertOut::from_alert(a, subject),
+                ));
+            }
+        }
+        if let Some(o) = self.outbound.as_mut() {
+            o.queue.extend(out);
+        }
+    }
+
+    /// Incident transitions (and the hand-overs among them) for the links.
+    fn offer_audit(&mut self, audit: &[AuditRecord], at: UnixTime) {
+        if self.outbound.is_none() {
+            return;
+        }
+        let mut out = Vec::new();
+        for rec in audit {
+            let AuditRecord::Transition(t) = rec else {
+                continue;
+            };
+            let Some(track) = self
+                .desk
+                .incidents()
+                .get(t.incident)
+                .and_then(|i| vigil_renegade::desk::track_of(&i.subject))
+            else {
+                continue;
+            };
+            let Some(subject) = self.subject_of(track) else {
+                continue;
+            };
+            let stage = match t.action.as_str() {
+                "propose_handover" => Some(vigil_release::HandoverStage::Request),
+                "accept_handover" => Some(vigil_release::HandoverStage::Accept),
+                _ => None,
+            };
+            if let (Some(stage), Some(o)) = (stage, self.outbound.as_ref()) {
+                let other = t.party.clone().unwrap_or_default();
+                let (from_party, to_party) = match stage {
+                    vigil_release::HandoverStage::Request => (o.origin.party.clone(), other),
+                    _ => (other, o.origin.party.clone()),
+                };
+                out.push(vigil_release::Outbound::Handover(
+                    vigil_release::HandoverOut {
+                        id: t.seq,
+                        subject: subject.clone(),
+                        at,
+                        stage,
+                        from_party,
+                        to_party,
+                        point: None,
+                        remark: t.remark.clone(),
+                    },
+                ));
+            }
+            out.push(vigil_release::Outbound::IncidentTransition(
+                vigil_release::IncidentOut::from_transition(t, subject),
+            ));
+        }
+        if let Some(o) = self.outbound.as_mut() {
+            o.queue.extend(out);
+        }
+    }
+
     fn keep(&mut self, audit: Vec<AuditRecord>, notifications: Vec<Notification>) {
+        let at = self.last_cycle.unwrap_or(UnixTime(0.0));
+        self.offer_audit(&audit, at);
         for a in audit {
             if self.audit.len() == KEEP {
                 self.audit.pop_front();
@@ -501,5 +619,36 @@ impl std::fmt::Debug for CentreDesk {
             .field("users", &self.users.len())
             .field("last_cycle", &self.last_cycle)
             .finish()
+    }
+}
+
+/// A system track as the links see it.
+fn track_out(
+    v: &TrackView,
+    origin: &vigil_release::Origin,
+    category: Category,
+) -> vigil_release::TrackOut {
+    vigil_release::TrackOut {
+        id: v.id,
+        time: v.time,
+        lat: v.pos.lat,
+        lon: v.pos.lon,
+        alt_ft: v.alt_ft,
+        velocity: Some(vigil_release::Velocity {
+            east_mps: v.vel_en[0],
+            north_mps: v.vel_en[1],
+            // ft/min to m/s.
+            up_mps: v.vrate_fpm * 0.3048 / 60.0,
+        }),
+        identity: vigil_release::Identity {
+            icao: v.icao,
+            squawk: v.squawk,
+            callsign: v.callsign,
+        },
+        military: v.military,
+        origin: origin.clone(),
+        lineage: Vec::new(),
+        transponder_lost: Some(v.transponder_lost),
+        category: (category > Category::None).then_some(category),
     }
 }

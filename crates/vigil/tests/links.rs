@@ -517,3 +517,63 @@ fn an_edited_ledger_entry_is_found_by_verify() {
     );
     let _ = std::fs::remove_dir_all(&p.dir);
 }
+
+#[test]
+fn a_running_centre_sends_its_tracks_and_shows_its_link() {
+    let Some(recording) = vigil_testdata::path("adsb/long_flight.csv") else {
+        return;
+    };
+    let p = pair("run", None, &[]);
+    // The sender is a whole centre: a replayed receiver, the tracker, the renegade desk.
+    let mut cfg = std::fs::read_to_string(&p.sender).expect("sender config");
+    cfg = cfg.replacen(
+        "[links]",
+        &format!(
+            "[http]\nlisten = \"127.0.0.1:0\"\n\n[picture]\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n[[feed]]\ntype = \"file\"\nname = \"replay\"\n\
+             path = \"{}\"\nformat = \"csv\"\nspeed = 50.0\n\n[links]",
+            recording.display()
+        ),
+        1,
+    );
+    // Tracks anywhere (the recording is over France).
+    std::fs::write(
+        p.dir.join("policy.toml"),
+        POLICY.replace(
+            "[[53.0, 18.0], [53.0, 23.0], [56.0, 23.0], [56.0, 18.0]]",
+            "[[30.0, -10.0], [30.0, 30.0], [60.0, 30.0], [60.0, -10.0]]",
+        ),
+    )
+    .expect("policy");
+    std::fs::write(&p.sender, cfg).expect("sender config");
+    let log = p.dir.join("receiver.txt");
+    let mut receiver = spawn(
+        &["link", "serve", "--config", &p.receiver.to_string_lossy()],
+        &log,
+    );
+    let centre = common::start_service(&p.sender, &p.dir.join("sender.txt"));
+    let mut up = false;
+    for _ in 0..100 {
+        let links = common::get_json(&centre.addr, "/data/links.json");
+        let l = &links["links"][0];
+        if l["state"] == "up" && l["last_sent"].as_u64().unwrap_or(0) > 0 {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        up,
+        "the link is up and tracks go out: {}\n{}",
+        common::get_json(&centre.addr, "/data/links.json"),
+        std::fs::read_to_string(p.dir.join("sender.txt")).unwrap_or_default()
+    );
+    drop(centre);
+    terminate(&mut receiver);
+    let out = receiver.wait_with_output().expect("receiver");
+    let summary: Value = serde_json::from_str(text(&out.stdout).trim()).expect("summary");
+    assert!(
+        summary["partner_messages"].as_u64().unwrap_or(0) > 0,
+        "the receiving centre got the tracks: {summary}"
+    );
+    let _ = std::fs::remove_dir_all(&p.dir);
+}
