@@ -34,6 +34,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/api/reports", post(report))
         .route("/api/incidents/{id}/actions", post(incident_action))
         .route("/api/flightplans", post(flightplans))
+        .route("/api/links/{link}/checkpoint", post(link_checkpoint))
         .with_state(shared)
 }
 
@@ -266,6 +267,37 @@ async fn links(State(shared): State<Arc<Shared>>) -> Response {
             "this centre has no links: add [links] and [[links.link]] to its configuration\n",
         )
             .into_response(),
+    }
+}
+
+/// `POST /api/links/{link}/checkpoint`: sign the link's ledger head now and send it to the
+/// partner (after what is already queued). Any API user may ask; it is logged.
+async fn link_checkpoint(
+    State(shared): State<Arc<Shared>>,
+    Path(link): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let auth = with_desk(&shared, &headers, |_desk, actor, _now| {
+        tracing::info!(user = %actor.user, link = %link, "checkpoint requested");
+        Ok(json!({}))
+    });
+    if !auth.status().is_success() {
+        return auth;
+    }
+    let Some(handle) = shared
+        .links
+        .as_ref()
+        .and_then(|l| l.handles.iter().find(|h| h.name() == link))
+    else {
+        return (StatusCode::NOT_FOUND, format!("no link named {link:?}\n")).into_response();
+    };
+    match handle.checkpoint_now().await {
+        Ok(()) => (
+            StatusCode::ACCEPTED,
+            Json(json!({"link": link, "checkpoint": "requested"})),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response(),
     }
 }
 

@@ -544,6 +544,20 @@ fn a_running_centre_sends_its_tracks_and_shows_its_link() {
         ),
     )
     .expect("policy");
+    // An API user, to ask for a checkpoint on demand.
+    let token_out = ok(&["token", "duty-officer", "--role", "operator"]);
+    let token = token_out
+        .lines()
+        .find_map(|l| l.split("Bearer ").nth(1))
+        .expect("token line")
+        .trim()
+        .to_owned();
+    let user: String = token_out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    cfg = cfg.replacen("[links]", &format!("{user}\n[links]"), 1);
     std::fs::write(&p.sender, cfg).expect("sender config");
     let log = p.dir.join("receiver.txt");
     let mut receiver = spawn(
@@ -567,6 +581,22 @@ fn a_running_centre_sends_its_tracks_and_shows_its_link() {
         common::get_json(&centre.addr, "/data/links.json"),
         std::fs::read_to_string(p.dir.join("sender.txt")).unwrap_or_default()
     );
+    let path = format!("/api/links/{LINK}/checkpoint");
+    assert_eq!(common::post(&centre.addr, &path, None, "").status, 401);
+    assert_eq!(
+        common::post(&centre.addr, &path, Some(&token), "").status,
+        202
+    );
+    assert_eq!(
+        common::post(
+            &centre.addr,
+            "/api/links/nowhere/checkpoint",
+            Some(&token),
+            ""
+        )
+        .status,
+        404
+    );
     drop(centre);
     terminate(&mut receiver);
     let out = receiver.wait_with_output().expect("receiver");
@@ -576,4 +606,94 @@ fn a_running_centre_sends_its_tracks_and_shows_its_link() {
         "the receiving centre got the tracks: {summary}"
     );
     let _ = std::fs::remove_dir_all(&p.dir);
+}
+
+/// The quick start in config/links/warszawa-lu.toml, as written, on copies of the files.
+#[test]
+fn the_example_link_configurations_run_as_documented() {
+    let dir = tempdir("links", "examples");
+    let _ = std::fs::remove_dir_all(&dir);
+    let links_dir = dir.join("config/links");
+    std::fs::create_dir_all(&links_dir).expect("dir");
+    let src = common::project_root().join("config/links");
+    for e in std::fs::read_dir(&src).expect("config/links") {
+        let path = e.expect("entry").path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&path, links_dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    ok(&[
+        "certs",
+        "demo",
+        "--out",
+        &dir.join("certs").to_string_lossy(),
+    ]);
+    // Another port than the example's, so that a centre running on this machine does not
+    // get in the way.
+    let port = free_port();
+    for f in ["warszawa-lu.toml", "kaliningrad-lu.toml"] {
+        let p = links_dir.join(f);
+        let t = std::fs::read_to_string(&p).expect("read");
+        std::fs::write(
+            &p,
+            t.replace("127.0.0.1:7402", &format!("127.0.0.1:{port}")),
+        )
+        .expect("write");
+    }
+    let k = links_dir
+        .join("kaliningrad-lu.toml")
+        .to_string_lossy()
+        .into_owned();
+    let w = links_dir
+        .join("warszawa-lu.toml")
+        .to_string_lossy()
+        .into_owned();
+    let log = dir.join("log.txt");
+    let mut receiver = spawn(&["link", "serve", "-c", &k], &log);
+    let mut sender = spawn(
+        &[
+            "link",
+            "serve",
+            "-c",
+            &w,
+            "--events",
+            "300",
+            "--event-rate",
+            "300",
+            "--track-rate",
+            "1000",
+            "--until-acked",
+        ],
+        &log,
+    );
+    assert!(
+        wait_timeout(&mut sender, Duration::from_secs(60)).is_some_and(|s| s.success()),
+        "the drill ends: {}",
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&mut receiver);
+    assert!(wait_timeout(&mut receiver, Duration::from_secs(20)).is_some_and(|s| s.success()));
+    let seen = inbox_events(&links_dir.join("kaliningrad-lu.toml"));
+    assert_eq!(seen.len(), 300);
+    assert!(ok(&["ledger", "verify", "-c", &w]).contains("ledger verified"));
+    assert!(ok(&["ledger", "verify", "-c", &k]).contains("ledger verified"));
+    let report = ok(&["ledger", "report", "-c", &w, "--json"]);
+    let r: Value = serde_json::from_str(&report).expect("report JSON");
+    let sent = |kind: &str| -> u64 {
+        r["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .filter(|row| row["kind"] == kind)
+            .map(|row| row["sent"]["count"].as_u64().unwrap_or(0))
+            .sum()
+    };
+    assert_eq!(
+        sent("alert") + sent("incident") + sent("handover"),
+        300,
+        "{report}"
+    );
+    assert!(sent("track") > 0, "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
