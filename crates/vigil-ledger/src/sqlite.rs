@@ -173,28 +173,64 @@ impl SqliteStore {
     }
 }
 
-fn insert_entries(tx: &rusqlite::Transaction<'_>, entries: &[Entry]) -> rusqlite::Result<()> {
-    let mut st = tx.prepare_cached(
+/// Rows per multi-row INSERT: one statement per 32 entries rather than per entry (binding
+/// and stepping a statement costs more than the row itself at link rates; 320 parameters
+/// stay far below SQLite's limit).
+const ROWS_PER_INSERT: usize = 32;
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::from(
         "INSERT INTO ledger_entries (link, seq, direction, time, kind, peer_seq,
-             payload_sha256, payload_len, prev, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    for e in entries {
-        st.execute(params![
-            e.link,
-            to_i64(e.seq),
+             payload_sha256, payload_len, prev, hash) VALUES ",
+    );
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
+fn insert_entries(tx: &rusqlite::Transaction<'_>, entries: &[Entry]) -> rusqlite::Result<()> {
+    let mut chunks = entries.chunks_exact(ROWS_PER_INSERT);
+    if entries.len() >= ROWS_PER_INSERT {
+        let mut st = tx.prepare_cached(&insert_sql(ROWS_PER_INSERT))?;
+        for chunk in chunks.by_ref() {
+            bind_rows(&mut st, chunk)?;
+            st.raw_execute()?;
+        }
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut st = tx.prepare_cached(&insert_sql(1))?;
+        for e in rest {
+            bind_rows(&mut st, std::slice::from_ref(e))?;
+            st.raw_execute()?;
+        }
+    }
+    Ok(())
+}
+
+fn bind_rows(st: &mut rusqlite::CachedStatement<'_>, rows: &[Entry]) -> rusqlite::Result<()> {
+    for (i, e) in rows.iter().enumerate() {
+        let at = i * 10;
+        st.raw_bind_parameter(at + 1, &e.link)?;
+        st.raw_bind_parameter(at + 2, to_i64(e.seq))?;
+        st.raw_bind_parameter(
+            at + 3,
             match e.direction {
                 Direction::Sent => 0,
                 Direction::Received => 1,
             },
-            e.time.0,
-            e.kind,
-            e.peer_seq.map(to_i64),
-            &e.payload_sha256[..],
-            to_i64(e.payload_len),
-            &e.prev[..],
-            &e.hash[..],
-        ])?;
+        )?;
+        st.raw_bind_parameter(at + 4, e.time.0)?;
+        st.raw_bind_parameter(at + 5, &e.kind)?;
+        st.raw_bind_parameter(at + 6, e.peer_seq.map(to_i64))?;
+        st.raw_bind_parameter(at + 7, &e.payload_sha256[..])?;
+        st.raw_bind_parameter(at + 8, to_i64(e.payload_len))?;
+        st.raw_bind_parameter(at + 9, &e.prev[..])?;
+        st.raw_bind_parameter(at + 10, &e.hash[..])?;
     }
     Ok(())
 }

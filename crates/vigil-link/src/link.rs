@@ -414,7 +414,10 @@ impl Actor {
         let mut due = tokio::time::interval(Duration::from_millis(100));
         due.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut input_buf: Vec<Outbound> = Vec::with_capacity(1_024);
-        let mut inbound_buf: Vec<Result<pb::Envelope, String>> = Vec::with_capacity(1_024);
+        // Inbound envelopes are taken as they come, up to a ledger batch at a time: one
+        // store transaction per batch on the receiving side too.
+        let batch = self.s.batch.max(1);
+        let mut inbound_buf: Vec<Result<pb::Envelope, String>> = Vec::with_capacity(batch);
         let mut input_open = true;
         loop {
             let live_rx = self.live.as_mut().map(|l| &mut l.conn.rx);
@@ -424,7 +427,7 @@ impl Actor {
                 Some(conn) = self.conns.recv() => self.attach(conn),
                 n = async {
                     match live_rx {
-                        Some(rx) => rx.recv_many(&mut inbound_buf, 1_024).await,
+                        Some(rx) => rx.recv_many(&mut inbound_buf, batch).await,
                         None => std::future::pending().await,
                     }
                 } => {
@@ -511,8 +514,7 @@ impl Actor {
             if batch.is_empty() {
                 break;
             }
-            let seqd = lock(&self.store)
-                .sequence(&self.s.name, now, &batch)
+            let seqd = blocking(|| lock(&self.store).sequence(&self.s.name, now, &batch))
                 .map_err(|e| self.store_err(e))?;
             if let Some(last) = seqd.last() {
                 self.st.last_sent = last.seq;
@@ -761,6 +763,9 @@ impl Actor {
         live.hello = true;
         // Resend everything after what the partner stored.
         live.sent_upto = h.last_received.max(self.acked);
+        // And a signed checkpoint once that is written: each connection gives the partner
+        // this side's word on the chain at once, not only after `checkpoint_every`.
+        self.checkpoint_wanted = true;
         info!(link = %self.s.name, resume_after = live.sent_upto, unacked = self.unacked.len(), "link up");
         Ok(())
     }
@@ -804,8 +809,7 @@ impl Actor {
                     exercise: *exercise,
                 })
                 .collect();
-            lock(&self.store)
-                .receive(&self.s.name, now, &rows)
+            blocking(|| lock(&self.store).receive(&self.s.name, now, &rows))
                 .map_err(|e| self.store_err(e))?;
         }
         for (seq, _, exercise, _, msg) in run.drain(..) {
@@ -900,6 +904,19 @@ impl Reasons {
 
 fn kind_from_code(code: u8) -> pb::Kind {
     pb::Kind::try_from(i32::from(code)).unwrap_or(pb::Kind::Unspecified)
+}
+
+/// Runs a store transaction (milliseconds of SQLite work) without stalling the other tasks
+/// of this worker thread (TLS, gRPC, the partner's link): on a multi-threaded runtime the
+/// worker hands its other tasks over first. Elsewhere (tests on a current-thread runtime)
+/// it just runs.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
 }
 
 /// Locks the link store. A poisoned lock means another link panicked mid-transaction;
