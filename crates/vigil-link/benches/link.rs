@@ -33,7 +33,6 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use support::*;
 use tokio::sync::{mpsc, watch};
 use vigil_core::{Clock, SystemClock};
-use vigil_link::certs::CentreName;
 use vigil_link::link::{LinkHandle, LinkState};
 use vigil_release::Outbound;
 
@@ -66,32 +65,7 @@ struct Bench {
 
 async fn setup() -> Bench {
     let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new(dir.path());
-    let a_id = pki.identity(&pki.nato_ca, "warszawa-lu");
-    let b_id = pki.identity(&pki.ru_ca, "kaliningrad-lu");
-    let b = start_centre(
-        b_id,
-        CentreName::new("NATO", "warszawa-lu").unwrap(),
-        pki.nato_ca.cert_pem(),
-        &dir.path().join("b.db"),
-        true,
-        None,
-        open_policy(),
-        |_| {},
-    )
-    .await;
-    let addr = b.links.local_addr().unwrap();
-    let a = start_centre(
-        a_id,
-        CentreName::new("RU", "kaliningrad-lu").unwrap(),
-        pki.ru_ca.cert_pem(),
-        &dir.path().join("a.db"),
-        false,
-        Some(addr.to_string()),
-        open_policy(),
-        |_| {},
-    )
-    .await;
+    let Pair { a, b, .. } = start_pair(dir.path()).await;
     // Experiments: extra SQLite pragmas on both stores (e.g. `cache_size=-65536`).
     if let Ok(pragmas) = std::env::var("VIGIL_LINK_BENCH_PRAGMAS") {
         for store in [&a.store, &b.store] {

@@ -9,6 +9,7 @@
 //! - [`link`]: one link's engine: release policy in front, sequencing, at-least-once
 //!   delivery with resume and duplicate suppression, heartbeats, signed checkpoints.
 //! - [`net`]: the gRPC (tonic) server and dialers.
+//! - [`drill`]: synthetic numbered traffic to commission a link (and for tests).
 //!
 //! **Invariants.** Nothing reaches a connection except through the link's
 //! [`vigil_release::Releaser`]. A message is ledgered as sent in the same transaction that
@@ -19,6 +20,7 @@
 #![deny(missing_docs)]
 
 pub mod certs;
+pub mod drill;
 pub mod link;
 pub mod net;
 pub mod store;

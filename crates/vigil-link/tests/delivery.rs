@@ -11,17 +11,10 @@ use std::time::Duration;
 use support::*;
 use vigil_core::{Clock, SystemClock};
 use vigil_ledger::Keys;
-use vigil_link::certs::{self, CentreName};
+use vigil_link::certs;
 use vigil_link::link::{Delivered, LinkState};
 use vigil_link::store::LinkStore;
 use vigil_release::Outbound;
-
-fn ru() -> CentreName {
-    CentreName::new("RU", "kaliningrad-lu").unwrap()
-}
-fn nato() -> CentreName {
-    CentreName::new("NATO", "warszawa-lu").unwrap()
-}
 
 async fn wait_for(mut cond: impl FnMut() -> bool, what: &str) {
     for _ in 0..400 {
@@ -57,37 +50,17 @@ fn keys_of(store: &LinkStore, own_cert_pem: &str) -> Keys {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_arrive_exactly_once_across_a_receiver_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new(dir.path());
-    let a_id = pki.identity(&pki.nato_ca, "warszawa-lu");
-    let b_id = pki.identity(&pki.ru_ca, "kaliningrad-lu");
+    let Pair {
+        pki,
+        mut a,
+        mut b,
+        a_id,
+        b_id,
+    } = start_pair(dir.path()).await;
     let a_cert = a_id.cert_chain_pem.clone();
     let b_cert = b_id.cert_chain_pem.clone();
     let b_db = dir.path().join("b.db");
-
-    // B listens; A dials it.
-    let mut b = start_centre(
-        b_id.clone(),
-        nato(),
-        pki.nato_ca.cert_pem(),
-        &b_db,
-        true,
-        None,
-        open_policy(),
-        |_| {},
-    )
-    .await;
     let addr = b.links.local_addr().unwrap();
-    let mut a = start_centre(
-        a_id,
-        ru(),
-        pki.ru_ca.cert_pem(),
-        &dir.path().join("a.db"),
-        false,
-        Some(addr.to_string()),
-        open_policy(),
-        |_| {},
-    )
-    .await;
     let link_a = a.links.links()[0].clone();
     wait_for(|| link_a.status().state == LinkState::Up, "link up").await;
 
@@ -115,48 +88,17 @@ async fn events_arrive_exactly_once_across_a_receiver_restart() {
         link_a.offer(event(n, t0)).await.unwrap();
     }
     // B comes back on the same store and port.
-    let b_listen = addr;
-    let mut b = {
-        let store = std::sync::Arc::new(std::sync::Mutex::new(
-            LinkStore::open(
-                &b_db,
-                vigil_ledger::CentreId {
-                    party: "RU".into(),
-                    centre: "kaliningrad-lu".into(),
-                },
-            )
-            .unwrap(),
-        ));
-        let cfg = vigil_link::net::CentreLinksConfig {
-            own: b_id,
-            listen: Some(b_listen),
-            links: vec![vigil_link::net::LinkSpec {
-                settings: vigil_link::link::LinkSettings::new(LINK, ru(), nato()),
-                trust: vigil_link::tls::LinkTrust {
-                    partner_ca_pem: pki.nato_ca.cert_pem(),
-                    expected: nato(),
-                    crls_pem: vec![],
-                },
-                dial: None,
-                releaser: open_policy(),
-            }],
-        };
-        let shutdown = tokio_util::sync::CancellationToken::new();
-        let (links, delivered) = vigil_link::net::CentreLinks::start(
-            cfg,
-            store.clone(),
-            std::sync::Arc::new(SystemClock),
-            shutdown.clone(),
-        )
-        .await
-        .unwrap();
-        Centre {
-            links,
-            delivered,
-            store,
-            shutdown,
-        }
-    };
+    let mut b = start_centre(
+        b_id,
+        nato(),
+        pki.nato_ca.cert_pem(),
+        &b_db,
+        Some(&addr.to_string()),
+        None,
+        open_policy(),
+        |_| {},
+    )
+    .await;
     let want: Vec<u64> = (0..600).collect();
     let mut tries = 0;
     loop {
@@ -229,7 +171,7 @@ async fn under_backpressure_tracks_coalesce_newest_wins_and_events_all_arrive() 
         ru(),
         pki.ru_ca.cert_pem(),
         &dir.path().join("a.db"),
-        true,
+        Some("127.0.0.1:0"),
         None,
         open_policy(),
         |s| s.window = 8,
@@ -262,7 +204,7 @@ async fn under_backpressure_tracks_coalesce_newest_wins_and_events_all_arrive() 
         nato(),
         pki.nato_ca.cert_pem(),
         &dir.path().join("b.db"),
-        false,
+        None,
         Some(addr.to_string()),
         open_policy(),
         |_| {},

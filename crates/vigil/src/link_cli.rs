@@ -10,9 +10,10 @@ use clap::Subcommand;
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use vigil::config;
-use vigil::links::{self, Drill, PartnerPicture};
+use vigil::links::{self, PartnerPicture};
 use vigil_core::{Clock, SystemClock};
 use vigil_link::certs::{self, CentreName, PartyCa, Validity};
+use vigil_link::drill::Drill;
 
 /// `vigil certs`.
 #[derive(Debug, Subcommand)]

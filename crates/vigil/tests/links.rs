@@ -217,6 +217,31 @@ fn verify(cfg: &Path) -> Output {
     vigil(&["ledger", "verify", "--config", &cfg.to_string_lossy()])
 }
 
+/// Runs the receiving centre, then the sender's drill (`args`) until everything is
+/// acknowledged, then stops the receiver cleanly.
+fn drill_to_the_end(receiver_cfg: &Path, sender_cfg: &Path, args: &[&str], log: &Path) {
+    let mut receiver = spawn(
+        &["link", "serve", "--config", &receiver_cfg.to_string_lossy()],
+        log,
+    );
+    let sender_cfg = sender_cfg.to_string_lossy();
+    let mut sender_args = vec!["link", "serve", "--config", &sender_cfg, "--until-acked"];
+    sender_args.extend_from_slice(args);
+    let mut sender = spawn(&sender_args, log);
+    assert!(
+        wait_timeout(&mut sender, Duration::from_secs(60)).is_some_and(|s| s.success()),
+        "the drill ends: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+    // The receiver takes the sender's last checkpoint, then stops.
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&mut receiver);
+    assert!(
+        wait_timeout(&mut receiver, Duration::from_secs(20)).is_some_and(|s| s.success()),
+        "the receiver stops cleanly on SIGTERM"
+    );
+}
+
 /// Runs the sender's drill to the end while the receiver is killed `kills` times.
 fn kill_and_restart(tag: &str, kills: usize, events: u64, rate: f64) {
     let seed = std::time::SystemTime::now()
@@ -460,33 +485,12 @@ fn refused_certificates_other_ca_expired_revoked() {
 #[test]
 fn an_edited_ledger_entry_is_found_by_verify() {
     let p = pair("edit", None, &[]);
-    let log = p.dir.join("log.txt");
-    let mut receiver = spawn(
-        &["link", "serve", "--config", &p.receiver.to_string_lossy()],
-        &log,
+    drill_to_the_end(
+        &p.receiver,
+        &p.sender,
+        &["--events", "30", "--event-rate", "300"],
+        &p.dir.join("log.txt"),
     );
-    let mut sender = spawn(
-        &[
-            "link",
-            "serve",
-            "--config",
-            &p.sender.to_string_lossy(),
-            "--events",
-            "30",
-            "--event-rate",
-            "300",
-            "--until-acked",
-        ],
-        &log,
-    );
-    assert!(
-        wait_timeout(&mut sender, Duration::from_secs(60)).is_some_and(|s| s.success()),
-        "sender: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    terminate(&mut receiver);
-    let _ = wait_timeout(&mut receiver, Duration::from_secs(20));
     let out = verify(&p.receiver);
     assert!(
         out.status.success(),
@@ -648,32 +652,19 @@ fn the_example_link_configurations_run_as_documented() {
         .join("warszawa-lu.toml")
         .to_string_lossy()
         .into_owned();
-    let log = dir.join("log.txt");
-    let mut receiver = spawn(&["link", "serve", "-c", &k], &log);
-    let mut sender = spawn(
+    drill_to_the_end(
+        Path::new(&k),
+        Path::new(&w),
         &[
-            "link",
-            "serve",
-            "-c",
-            &w,
             "--events",
             "300",
             "--event-rate",
             "300",
             "--track-rate",
             "1000",
-            "--until-acked",
         ],
-        &log,
+        &dir.join("log.txt"),
     );
-    assert!(
-        wait_timeout(&mut sender, Duration::from_secs(60)).is_some_and(|s| s.success()),
-        "the drill ends: {}",
-        std::fs::read_to_string(&log).unwrap_or_default()
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    terminate(&mut receiver);
-    assert!(wait_timeout(&mut receiver, Duration::from_secs(20)).is_some_and(|s| s.success()));
     let seen = inbox_events(&links_dir.join("kaliningrad-lu.toml"));
     assert_eq!(seen.len(), 300);
     assert!(ok(&["ledger", "verify", "-c", &w]).contains("ledger verified"));

@@ -12,17 +12,15 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
-use vigil_core::{Clock, LatLon, SystemClock, UnixTime};
+use vigil_core::{Clock, SystemClock, UnixTime};
 use vigil_ledger::CentreId;
 use vigil_link::certs::{CentreName, PartyCa, Validity};
+use vigil_link::drill::Drill;
 use vigil_link::link::{Delivered, LinkSettings};
 use vigil_link::net::{CentreLinks, CentreLinksConfig, LinkSpec};
 use vigil_link::store::LinkStore;
 use vigil_link::tls::{LinkTrust, OwnIdentity};
-use vigil_release::{
-    AlertOut, HandoverOut, HandoverStage, Identity, IncidentOut, Origin, Outbound, ReleasePolicy,
-    Releaser, Subject, TrackOut,
-};
+use vigil_release::{Origin, Outbound, ReleasePolicy, Releaser};
 
 /// Certificates of two parties in a directory.
 pub struct Pki {
@@ -96,7 +94,7 @@ pub async fn start_centre(
     partner: CentreName,
     partner_ca_pem: String,
     db: &Path,
-    listen: bool,
+    listen: Option<&str>,
     dial: Option<String>,
     releaser: Releaser,
     tune: impl FnOnce(&mut LinkSettings),
@@ -115,7 +113,7 @@ pub async fn start_centre(
     tune(&mut settings);
     let cfg = CentreLinksConfig {
         own,
-        listen: listen.then(|| "127.0.0.1:0".parse().unwrap()),
+        listen: listen.map(|a| a.parse().unwrap()),
         links: vec![LinkSpec {
             settings,
             trust: LinkTrust {
@@ -140,82 +138,82 @@ pub async fn start_centre(
     }
 }
 
+/// The drill the tests offer: track ids as given (a million distinct), events numbered.
+const DRILL: Drill = Drill {
+    tracks: 1_000_000,
+    track_rate: 0.0,
+    events: 0,
+    event_rate: 0.0,
+    area: (54.6, 20.5),
+};
+
+fn origin() -> Origin {
+    Origin::new("NATO", "warszawa-lu")
+}
+
+/// An update of track `id` at time `t`.
 pub fn track(id: u64, t: f64) -> Outbound {
-    Outbound::Track(TrackOut {
-        id,
-        time: UnixTime(t),
-        lat: 54.5 + (id % 100) as f64 * 0.001,
-        lon: 20.5,
-        alt_ft: Some(35_000.0),
-        velocity: None,
-        identity: Identity::default(),
-        military: false,
-        origin: Origin::new("NATO", "warszawa-lu"),
-        lineage: vec![],
-        transponder_lost: None,
-        category: None,
-    })
+    DRILL.track(id, UnixTime(t), &origin())
 }
 
-pub fn subject(track: u64) -> Subject {
-    Subject {
-        track,
-        lat: 54.5,
-        lon: 20.5,
-        alt_ft: Some(35_000.0),
-        identity: Identity::default(),
-        military: false,
-        origin: Origin::new("NATO", "warszawa-lu"),
-    }
-}
-
-/// Event number `n` (alerts, incident transitions and hand-overs in turn), numbered by
-/// its id so the receiver can count each exactly once.
+/// Event number `n` (alerts, incident transitions and hand-overs in turn).
 pub fn event(n: u64, t: f64) -> Outbound {
-    match n % 3 {
-        0 => Outbound::Alert(AlertOut {
-            id: n,
-            subject: subject(n),
-            kind: vigil_renegade::IndicatorKind::Squawk7500,
-            started: UnixTime(t),
-            raised: UnixTime(t),
-            cleared: None,
-            value: None,
-            detail: None,
-        }),
-        1 => Outbound::IncidentTransition(IncidentOut {
-            incident: vigil_incident::IncidentId(n),
-            seq: n,
-            at: UnixTime(t),
-            action: "acknowledge".into(),
-            from_state: "detected".into(),
-            to_state: "assessed".into(),
-            from_level: 0,
-            to_level: 1,
-            actor: None,
-            reason: None,
-            remark: None,
-            subject: subject(n),
-        }),
-        _ => Outbound::Handover(HandoverOut {
-            id: n,
-            subject: subject(n),
-            at: UnixTime(t),
-            stage: HandoverStage::Request,
-            from_party: "NATO".into(),
-            to_party: "RU".into(),
-            point: Some(LatLon::new(54.4, 19.6)),
-            remark: None,
-        }),
-    }
+    DRILL.event(n, UnixTime(t), &origin())
 }
 
-/// The event number of a delivered event.
-pub fn event_number(msg: &Outbound) -> Option<u64> {
-    match msg {
-        Outbound::Alert(a) => Some(a.id),
-        Outbound::IncidentTransition(i) => Some(i.seq),
-        Outbound::Handover(h) => Some(h.id),
-        _ => None,
+#[allow(unused_imports)] // the delivery tests use it, the benchmark does not
+pub use vigil_link::drill::event_number;
+
+/// Warszawa (NATO, `a`) dialing Kaliningrad (RU, `b`, listening on a free port), each with
+/// its own store in `dir` and a policy releasing everything.
+pub struct Pair {
+    pub pki: Pki,
+    pub a: Centre,
+    pub b: Centre,
+    pub a_id: OwnIdentity,
+    pub b_id: OwnIdentity,
+}
+
+pub fn nato() -> CentreName {
+    CentreName::new("NATO", "warszawa-lu").unwrap()
+}
+
+pub fn ru() -> CentreName {
+    CentreName::new("RU", "kaliningrad-lu").unwrap()
+}
+
+pub async fn start_pair(dir: &Path) -> Pair {
+    let pki = Pki::new(dir);
+    let a_id = pki.identity(&pki.nato_ca, "warszawa-lu");
+    let b_id = pki.identity(&pki.ru_ca, "kaliningrad-lu");
+    let b = start_centre(
+        b_id.clone(),
+        nato(),
+        pki.nato_ca.cert_pem(),
+        &dir.join("b.db"),
+        Some("127.0.0.1:0"),
+        None,
+        open_policy(),
+        |_| {},
+    )
+    .await;
+    let addr = b.links.local_addr().unwrap();
+    let a = start_centre(
+        a_id.clone(),
+        ru(),
+        pki.ru_ca.cert_pem(),
+        &dir.join("a.db"),
+        None,
+        Some(addr.to_string()),
+        open_policy(),
+        |_| {},
+    )
+    .await;
+    Pair {
+        pki,
+        a,
+        b,
+        a_id,
+        b_id,
     }
 }
