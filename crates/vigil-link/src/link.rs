@@ -324,6 +324,10 @@ struct Actor {
     scratch: Vec<Outbound>,
 }
 
+/// A data message received: seq, kind, exercise, payload, and the checked message (or why
+/// it was refused: then it is ledgered and kept in the inbox, not delivered).
+type InboundData = (u64, pb::Kind, bool, Vec<u8>, Result<Outbound, String>);
+
 fn data_code(kind: pb::Kind) -> u8 {
     kind as i32 as u8
 }
@@ -671,7 +675,7 @@ impl Actor {
         let now = self.clock.now();
         // Data is stored in one transaction per run of data envelopes; a control envelope
         // first flushes the run before it (a checkpoint covers what came before it).
-        let mut run: Vec<(u64, pb::Kind, bool, Vec<u8>, Outbound)> = Vec::new();
+        let mut run: Vec<InboundData> = Vec::new();
         let mut close: Option<String> = None;
         for item in buf.drain(..) {
             if close.is_some() {
@@ -684,11 +688,33 @@ impl Actor {
                     continue;
                 }
             };
-            let checked = match wire::check(env) {
+            let checked = match env {
+                pb::Envelope {
+                    seq,
+                    ack,
+                    body: Some(pb::envelope::Body::Data(data)),
+                } => {
+                    wire::check_data(seq, ack, data).map_err(|(e, data)| (e, seq, ack, Some(data)))
+                }
+                env => wire::check(env).map_err(|e| (e, 0, 0, None)),
+            };
+            let checked = match checked {
                 Ok(c) => c,
-                Err(e) => {
+                Err((e, seq, ack, data)) => {
                     self.st.malformed += 1;
-                    warn!(link = %self.s.name, "malformed envelope refused: {e}");
+                    warn!(link = %self.s.name, seq, "malformed envelope refused: {e}");
+                    // A numbered data message the partner sent (and ledgered) is ledgered
+                    // here too, as what crossed, but not delivered: both chains stay
+                    // comparable and the record shows what the partner sent.
+                    let hello_seen = self.live.as_ref().is_some_and(|l| l.hello);
+                    if let (Some(d), true) = (data.filter(|_| seq > 0), hello_seen) {
+                        self.on_ack(ack);
+                        let last = run.last().map(|r| r.0).unwrap_or(self.st.last_received);
+                        if seq > last {
+                            let kind = pb::Kind::try_from(d.kind).unwrap_or(pb::Kind::Unspecified);
+                            run.push((seq, kind, d.exercise, d.payload, Err(e.to_string())));
+                        }
+                    }
                     continue;
                 }
             };
@@ -717,7 +743,7 @@ impl Actor {
                     if seq <= last {
                         self.st.duplicates += 1;
                     } else {
-                        run.push((seq, kind, exercise, payload, msg));
+                        run.push((seq, kind, exercise, payload, Ok(msg)));
                     }
                 }
                 Inbound::Heartbeat { ack, time, .. } => {
@@ -792,7 +818,7 @@ impl Actor {
 
     async fn store_run(
         &mut self,
-        run: &mut Vec<(u64, pb::Kind, bool, Vec<u8>, Outbound)>,
+        run: &mut Vec<InboundData>,
         now: UnixTime,
     ) -> Result<(), LinkError> {
         if run.is_empty() {
@@ -801,12 +827,15 @@ impl Actor {
         for chunk in run.chunks(self.s.batch.max(1)) {
             let rows: Vec<Received<'_>> = chunk
                 .iter()
-                .map(|(seq, kind, exercise, payload, _)| Received {
+                .map(|(seq, kind, exercise, payload, msg)| Received {
                     seq: *seq,
+                    // The kind the sender ledgered (both chains must agree on it).
                     kind: wire::kind_name(*kind),
                     payload,
-                    keep: *kind != pb::Kind::Track,
+                    // Events, and what was refused (for the record), go to the inbox.
+                    keep: *kind != pb::Kind::Track || msg.is_err(),
                     exercise: *exercise,
+                    refused: msg.as_ref().err().map(String::as_str),
                 })
                 .collect();
             blocking(|| lock(&self.store).receive(&self.s.name, now, &rows))
@@ -815,6 +844,9 @@ impl Actor {
         for (seq, _, exercise, _, msg) in run.drain(..) {
             self.st.last_received = seq;
             self.st.received += 1;
+            let Ok(msg) = msg else {
+                continue;
+            };
             let d = Delivered {
                 link: self.s.name.clone(),
                 from: self.s.partner.clone(),

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS link_inbox (
     time REAL NOT NULL,
     exercise INTEGER NOT NULL,
     payload BLOB NOT NULL,
+    refused TEXT,
     PRIMARY KEY (link, peer_seq)
 );
 CREATE TABLE IF NOT EXISTS link_peers (
@@ -97,6 +98,9 @@ pub struct Received<'a> {
     pub keep: bool,
     /// Exercise data.
     pub exercise: bool,
+    /// Why it was refused, when the receiver's checks refused it (it is ledgered and kept
+    /// for the record, not delivered).
+    pub refused: Option<&'a str>,
 }
 
 /// One event kept in the inbox.
@@ -114,6 +118,8 @@ pub struct InboxRow {
     pub exercise: bool,
     /// Payload bytes.
     pub payload: Vec<u8>,
+    /// Why the receiver refused it (`None`: delivered).
+    pub refused: Option<String>,
 }
 
 /// The certificate a partner presented on a link (its key verifies the partner's
@@ -358,8 +364,8 @@ impl LinkStore {
             .collect();
         self.ledger.append_batch_with(&ledger_msgs, |tx, _| {
             let mut st = tx.prepare_cached(
-                "INSERT INTO link_inbox (link, peer_seq, kind, time, exercise, payload)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO link_inbox (link, peer_seq, kind, time, exercise, payload, refused)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
             for m in msgs.iter().filter(|m| m.keep) {
                 st.execute(params![
@@ -368,7 +374,8 @@ impl LinkStore {
                     m.kind,
                     time.0,
                     m.exercise,
-                    m.payload
+                    m.payload,
+                    m.refused
                 ])?;
             }
             Ok(())
@@ -398,7 +405,7 @@ impl LinkStore {
     pub fn inbox(&self, link: Option<&str>) -> Result<Vec<InboxRow>, StoreError> {
         let conn = self.ledger.store().connection();
         let mut st = conn.prepare_cached(
-            "SELECT link, peer_seq, kind, time, exercise, payload FROM link_inbox
+            "SELECT link, peer_seq, kind, time, exercise, payload, refused FROM link_inbox
              WHERE ?1 IS NULL OR link = ?1 ORDER BY link, peer_seq",
         )?;
         let rows = st.query_map(params![link], |r| {
@@ -409,6 +416,7 @@ impl LinkStore {
                 time: UnixTime(r.get(3)?),
                 exercise: r.get(4)?,
                 payload: r.get(5)?,
+                refused: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -531,6 +539,7 @@ mod tests {
                     payload: &[9],
                     keep: false,
                     exercise: false,
+                    refused: None,
                 },
                 Received {
                     seq: 7,
@@ -538,6 +547,7 @@ mod tests {
                     payload: &[1, 1],
                     keep: true,
                     exercise: true,
+                    refused: None,
                 },
             ];
             s.receive("l", UnixTime(5.0), &msgs).unwrap();
@@ -555,6 +565,7 @@ mod tests {
             payload: &[1, 1],
             keep: true,
             exercise: true,
+            refused: None,
         }];
         assert!(s.receive("l", UnixTime(6.0), &dup).is_err());
         assert_eq!(s.inbox(Some("l")).unwrap().len(), 1);

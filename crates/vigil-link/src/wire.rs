@@ -130,8 +130,8 @@ pub enum WireError {
     /// An ICAO address wider than 24 bits.
     #[error("ICAO address {0:#x} exceeds 24 bits")]
     IcaoRange(u32),
-    /// A Mode 3/A code above 0o7777.
-    #[error("squawk {0:#o} exceeds 0o7777")]
+    /// A Mode 3/A code with a digit above 7 (codes are kept one hex digit per code digit).
+    #[error("squawk {0:#x} is not a Mode 3/A code (four digits 0 to 7, one per hex digit)")]
     SquawkRange(u32),
     /// A callsign that is not 1 to 8 upper-case ASCII letters and digits.
     #[error("invalid callsign {0:?}")]
@@ -452,7 +452,9 @@ fn identity_from_pb(i: Option<pb::Identity>) -> Result<Identity, WireError> {
     let squawk = i
         .squawk
         .map(|v| match u16::try_from(v) {
-            Ok(s) if s <= 0o7777 => Ok(s),
+            // One hex digit per octal digit of the code, as the decoder keeps it (7500 is
+            // 0x7500): four digits of 0 to 7.
+            Ok(s) if (0..4).all(|d| (s >> (4 * d)) & 0xF <= 7) => Ok(s),
             _ => Err(WireError::SquawkRange(v)),
         })
         .transpose()?;
@@ -666,6 +668,30 @@ pub fn decode_envelope(bytes: &[u8]) -> Result<Inbound, WireError> {
     check(pb::Envelope::decode(bytes)?)
 }
 
+/// [`check`] of a data envelope's parts. A refused one comes back with its error: the link
+/// still ledgers what crossed (the sender ledgered it as sent), it only cannot use it.
+pub fn check_data(seq: u64, ack: u64, data: pb::Data) -> Result<Inbound, (WireError, pb::Data)> {
+    if seq == 0 {
+        return Err((WireError::DataSeqZero, data));
+    }
+    let kind = match known_kind(data.kind) {
+        Ok(k) => k,
+        Err(e) => return Err((e, data)),
+    };
+    let msg = match decode_data(data.kind, &data.payload) {
+        Ok(m) => m,
+        Err(e) => return Err((e, data)),
+    };
+    Ok(Inbound::Data {
+        seq,
+        ack,
+        kind,
+        exercise: data.exercise,
+        payload: data.payload,
+        msg,
+    })
+}
+
 /// Validates an envelope tonic has decoded.
 pub fn check(env: pb::Envelope) -> Result<Inbound, WireError> {
     // Tonic enforces the same limit on the stream; this keeps `check` self-sufficient.
@@ -698,21 +724,7 @@ pub fn check(env: pb::Envelope) -> Result<Inbound, WireError> {
                 hello,
             })
         }
-        Some(Body::Data(data)) => {
-            if env.seq == 0 {
-                return Err(WireError::DataSeqZero);
-            }
-            let kind = known_kind(data.kind)?;
-            let msg = decode_data(data.kind, &data.payload)?;
-            Ok(Inbound::Data {
-                seq: env.seq,
-                ack: env.ack,
-                kind,
-                exercise: data.exercise,
-                payload: data.payload,
-                msg,
-            })
-        }
+        Some(Body::Data(data)) => check_data(env.seq, env.ack, data).map_err(|(e, _)| e),
         Some(Body::Heartbeat(hb)) => {
             control_seq("heartbeat")?;
             Ok(Inbound::Heartbeat {

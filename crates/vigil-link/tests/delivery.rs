@@ -249,3 +249,91 @@ async fn under_backpressure_tracks_coalesce_newest_wins_and_events_all_arrive() 
     a.shutdown.cancel();
     b.shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_is_ledgered_not_delivered_and_the_rest_flows() {
+    let dir = tempfile::tempdir().unwrap();
+    let Pair {
+        mut a,
+        mut b,
+        a_id,
+        b_id,
+        ..
+    } = start_pair(dir.path()).await;
+    let link_a = a.links.links()[0].clone();
+    let link_b = b.links.links()[0].clone();
+    wait_for(|| link_a.status().state == LinkState::Up, "link up").await;
+    let t0 = SystemClock.now().0;
+    // A code with a digit over 7: the sender's encoder does not judge it, the receiver's
+    // checks refuse it.
+    let mut bad = track(7, t0);
+    if let Outbound::Track(t) = &mut bad {
+        t.identity.squawk = Some(0x7580);
+    }
+    link_a.offer(event(0, t0)).await.unwrap();
+    link_a.offer(bad).await.unwrap();
+    link_a.offer(event(1, t0)).await.unwrap();
+    let mut got = Vec::new();
+    wait_for(
+        || {
+            drain(&mut b, &mut got);
+            got.iter()
+                .filter(|d| event_number(&d.msg).is_some())
+                .count()
+                == 2
+        },
+        "both events",
+    )
+    .await;
+    assert!(got.iter().all(|d| !matches!(d.msg, Outbound::Track(_))));
+    assert_eq!(link_b.status().malformed, 1);
+    let inbox = b.store.lock().unwrap().inbox(Some(LINK)).unwrap();
+    assert_eq!(
+        inbox.iter().map(|r| r.kind.as_str()).collect::<Vec<_>>(),
+        // Events go before track updates waiting at the same moment.
+        ["alert", "incident", "track"],
+        "the refused message is on record"
+    );
+    assert!(inbox[..2].iter().all(|r| r.refused.is_none()));
+    assert!(
+        inbox[2]
+            .refused
+            .as_deref()
+            .is_some_and(|why| why.contains("squawk")),
+        "{:?}",
+        inbox[2].refused
+    );
+    // Both chains still agree.
+    wait_for(|| link_a.status().unacked == 0, "all acknowledged").await;
+    link_a.checkpoint_now().await.unwrap();
+    link_b.checkpoint_now().await.unwrap();
+    wait_for(
+        || {
+            link_a
+                .status()
+                .last_partner_checkpoint
+                .is_some_and(|c| c.0 > 0)
+                && link_b
+                    .status()
+                    .last_partner_checkpoint
+                    .is_some_and(|c| c.0 > 0)
+        },
+        "checkpoints",
+    )
+    .await;
+    for (store, cert) in [
+        (&a.store, &a_id.cert_chain_pem),
+        (&b.store, &b_id.cert_chain_pem),
+    ] {
+        let s = store.lock().unwrap();
+        let report = s.verify(&keys_of(&s, cert)).unwrap();
+        assert!(
+            report.first_divergence.is_none(),
+            "{:?}",
+            report.first_divergence
+        );
+    }
+    a.shutdown.cancel();
+    b.shutdown.cancel();
+    drain(&mut a, &mut Vec::new());
+}

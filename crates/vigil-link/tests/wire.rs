@@ -68,7 +68,10 @@ fn callsign() -> impl Strategy<Value = Callsign> {
 fn identity() -> impl Strategy<Value = Identity> {
     (
         proptest::option::of(0u32..=0xFF_FFFF),
-        proptest::option::of(0u16..=0o7777),
+        proptest::option::of(
+            (0u16..=7, 0u16..=7, 0u16..=7, 0u16..=7)
+                .prop_map(|(a, b, c, d)| a << 12 | b << 8 | c << 4 | d),
+        ),
         proptest::option::of(callsign()),
     )
         .prop_map(|(icao, squawk, callsign)| Identity {
@@ -352,7 +355,7 @@ fn sample_subject() -> Subject {
         alt_ft: Some(35_000.0),
         identity: Identity {
             icao: Some(IcaoAddress::new(0x48_4a_bc)),
-            squawk: Some(0o7500),
+            squawk: Some(0x7500),
             callsign: Callsign::new("LOT123"),
         },
         military: false,
@@ -751,7 +754,7 @@ fn malformed_inputs_give_their_error() {
             WireError::IcaoRange(0x100_0000),
         ),
         (
-            "squawk over 0o7777",
+            "squawk with a digit over 7",
             alert_bytes(|a| {
                 a.subject
                     .as_mut()
@@ -759,9 +762,9 @@ fn malformed_inputs_give_their_error() {
                     .identity
                     .as_mut()
                     .unwrap()
-                    .squawk = Some(0o10000)
+                    .squawk = Some(0x7580)
             }),
-            WireError::SquawkRange(0o10000),
+            WireError::SquawkRange(0x7580),
         ),
         (
             "lower-case callsign",
@@ -925,7 +928,7 @@ fn limits_are_inclusive() {
         track_bytes(|t| t.alt_ft = Some(-2_000.0)),
         track_bytes(|t| t.alt_ft = Some(100_000.0)),
         track_bytes(|t| t.identity.as_mut().unwrap().icao = Some(0xFF_FFFF)),
-        track_bytes(|t| t.identity.as_mut().unwrap().squawk = Some(0o7777)),
+        track_bytes(|t| t.identity.as_mut().unwrap().squawk = Some(0x7777)),
         track_bytes(|t| t.origin.as_mut().unwrap().party = "x".repeat(256)),
         alert_bytes(|a| a.detail = Some("d".repeat(2_048))),
         hello_bytes(|h| h.party = "p".repeat(64)),

@@ -417,6 +417,7 @@ pub fn inbox_json(store: &LinkStore) -> Result<Vec<Value>> {
             "kind": row.kind,
             "received": row.time.0,
             "exercise": row.exercise,
+            "refused": row.refused,
             "message": msg,
         }));
     }

@@ -419,11 +419,12 @@ impl CentreDesk {
                 _ => None,
             };
             if let (Some(stage), Some(o)) = (stage, self.outbound.as_ref()) {
-                let other = t.party.clone().unwrap_or_default();
-                let (from_party, to_party) = match stage {
-                    vigil_release::HandoverStage::Request => (o.origin.party.clone(), other),
-                    _ => (other, o.origin.party.clone()),
-                };
+                // `party` names the party that takes the incident, in both actions; the
+                // centre recording the action is the other end.
+                let from_party = o.origin.party.clone();
+                let to_party = t.party.clone().unwrap_or_default();
+                // The receiving party's side of the predicted border crossing.
+                let point = self.handover_point(track, &to_party);
                 out.push(vigil_release::Outbound::Handover(
                     vigil_release::HandoverOut {
                         id: t.seq,
@@ -432,7 +433,7 @@ impl CentreDesk {
                         stage,
                         from_party,
                         to_party,
-                        point: None,
+                        point,
                         remark: t.remark.clone(),
                     },
                 ));
@@ -444,6 +445,22 @@ impl CentreDesk {
         if let Some(o) = self.outbound.as_mut() {
             o.queue.extend(out);
         }
+    }
+
+    /// Where the track is predicted to enter `party`'s airspace (the first such FIR
+    /// crossing on its predicted path), for a hand-over.
+    fn handover_point(&self, track: u64, party: &str) -> Option<vigil_core::LatLon> {
+        let a = self.airspace.as_ref()?;
+        let v = self.views.iter().find(|v| v.id == track)?;
+        let path = predict_path(
+            v,
+            self.desk.rules.turn_rate(v.id),
+            &PredictionSettings::default(),
+        );
+        a.fir_crossings(&path)
+            .into_iter()
+            .find(|c| c.to_party.as_deref() == Some(party))
+            .map(|c| c.pos)
     }
 
     fn keep(&mut self, audit: Vec<AuditRecord>, notifications: Vec<Notification>) {

@@ -46,20 +46,67 @@ fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<T, String>
 /// renegade desk cycles once per recorded second, so reports made while the replay runs are
 /// evaluated; after the end of a recording its time stands still), with the desk, two users
 /// and one filed plan.
-fn start_centre(recording: &Path, dir: &Path) -> Service {
+/// Certificates, a release policy over the recording's area, and a partner centre
+/// (`kaliningrad-lu`, RU) listening on a free port for the centre's link; returns the
+/// centre's `[links]` section.
+fn partner_for(dir: &Path) -> (String, std::path::PathBuf) {
+    let out = std::process::Command::new(common::VIGIL)
+        .args([
+            "certs",
+            "demo",
+            "--out",
+            &dir.join("certs").to_string_lossy(),
+        ])
+        .output()
+        .expect("vigil certs demo");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(
+        dir.join("policy.toml"),
+        "link = \"to-partner\"\nkinds = [\"tracks\", \"alerts\", \"incidents\", \"handovers\"]\n\
+         withhold = [\"operator\"]\n[[area]]\nname = \"south-west Europe\"\n\
+         polygon = [[35.0, -10.0], [35.0, 15.0], [60.0, 15.0], [60.0, -10.0]]\n\
+         lower_ft = -2000\nupper_ft = 66000\nunknown_altitude = true\n",
+    )
+    .expect("policy");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let partner = dir.join("partner.toml");
+    std::fs::write(
+        &partner,
+        format!(
+            "[centre]\nname = \"kaliningrad-lu\"\nparty = \"RU\"\n\n[links]\n\
+             cert = \"certs/kaliningrad-lu.RU.crt\"\nkey = \"certs/kaliningrad-lu.RU.key\"\n\
+             store = \"partner.db\"\nlisten = \"127.0.0.1:{port}\"\n\n[[links.link]]\n\
+             name = \"to-partner\"\npartner_party = \"NATO\"\npartner_centre = \"warszawa-lu\"\n\
+             partner_ca = \"certs/nato-ca.crt\"\npolicy = \"policy.toml\"\n"
+        ),
+    )
+    .expect("partner config");
+    let links = format!(
+        "[links]\ncert = \"certs/warszawa-lu.NATO.crt\"\nkey = \"certs/warszawa-lu.NATO.key\"\n\
+         store = \"centre.db\"\n\n[[links.link]]\nname = \"to-partner\"\n\
+         partner_party = \"RU\"\npartner_centre = \"kaliningrad-lu\"\n\
+         partner_ca = \"certs/ru-ca.crt\"\ndial = \"127.0.0.1:{port}\"\npolicy = \"policy.toml\"\n"
+    );
+    (links, partner)
+}
+
+fn start_centre(recording: &Path, dir: &Path, links: &str) -> Service {
     std::fs::write(dir.join("plans.txt"), format!("{FILED_PLAN}\n")).expect("write plans");
     let config = dir.join("centre.toml");
     std::fs::write(
         &config,
         format!(
-            "[centre]\nname = \"e2e-renegade\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n\
+            "[centre]\nname = \"warszawa-lu\"\nparty = \"NATO\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n\
              [picture]\nexpire_after_s = 86400.0\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n\
              [pipeline]\nstatus_interval_s = 0\n\n\
              [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\nformat = \"csv\"\n\
              speed = 10.0\n\n\
              [renegade]\npartners = [\"RU\"]\nflight_plans = [\"plans.txt\"]\n\n\
              [[renegade.user]]\nname = \"olga\"\nrole = \"operator\"\ntoken_sha256 = \"{}\"\n\n\
-             [[renegade.user]]\nname = \"sam\"\nrole = \"supervisor\"\ntoken_sha256 = \"{}\"\n",
+             [[renegade.user]]\nname = \"sam\"\nrole = \"supervisor\"\ntoken_sha256 = \"{}\"\n\n{links}",
             recording.to_str().expect("utf-8"),
             vigil::renegade::token_hash(OPERATOR_TOKEN),
             vigil::renegade::token_hash(SUPERVISOR_TOKEN),
@@ -215,7 +262,7 @@ fn incident_of(addr: &str, track: u64) -> Option<Value> {
 
 /// The report raises an alert and opens a COMLOSS incident; the duty officers handle it
 /// within their roles.
-fn check_report_alert_incident(addr: &str) {
+fn check_report_alert_incident(addr: &str) -> (u64, u64) {
     let (track, callsign) = report_a_real_aircraft(addr);
     eprintln!("reported radio contact lost for {callsign} (track {track})");
 
@@ -315,6 +362,49 @@ fn check_report_alert_incident(addr: &str) {
         audit.contains("olga") && audit.contains("sam"),
         "both users' actions are audited: {audit}"
     );
+    (track, id)
+}
+
+/// The partner centre received the alert and the incident's transitions over the link,
+/// with the duty officers' names withheld by the policy.
+fn check_partner_received(partner: &Path, track: u64, incident: u64) {
+    poll(
+        Duration::from_secs(20),
+        "the alert and transitions at the partner",
+        || {
+            let out = std::process::Command::new(common::VIGIL)
+                .args(["link", "inbox", "--config", &partner.to_string_lossy()])
+                .output()
+                .map_err(|e| e.to_string())?;
+            let lines: Vec<Value> = text(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            let alert = lines.iter().any(|l| {
+                l["message"]["type"] == "alert"
+                    && l["message"]["kind"] == "radio_contact_lost"
+                    && l["message"]["subject"]["track"] == track
+            });
+            let actions: Vec<&str> = lines
+                .iter()
+                .filter(|l| {
+                    l["message"]["type"] == "incident_transition"
+                        && l["message"]["incident"] == incident
+                })
+                .filter_map(|l| l["message"]["action"].as_str())
+                .collect();
+            let named = lines.iter().any(|l| l["message"]["actor"].is_string());
+            assert!(
+                !named,
+                "the policy withholds the operators' names: {lines:?}"
+            );
+            if alert && actions.contains(&"acknowledge") && actions.contains(&"close") {
+                Ok(())
+            } else {
+                Err(format!("alert {alert}, transitions {actions:?}: {lines:?}"))
+            }
+        },
+    );
 }
 
 /// `vigil run` with `[renegade]`: reads, authentication, flight plans, and a report on a
@@ -325,9 +415,19 @@ fn renegade_desk_over_http_on_a_replayed_recording() {
         return;
     };
     let dir = tempdir("renegade", "api");
-    let svc = start_centre(&recording, &dir);
+    let (links, partner_cfg) = partner_for(&dir);
+    let mut partner = std::process::Command::new(common::VIGIL)
+        .args(["link", "serve", "--config", &partner_cfg.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(dir.join("partner.log")).expect("log"))
+        .spawn()
+        .expect("partner centre");
+    let svc = start_centre(&recording, &dir, &links);
     check_reads_refusals_and_plans(&svc.addr);
-    check_report_alert_incident(&svc.addr);
+    let (track, incident) = check_report_alert_incident(&svc.addr);
+    check_partner_received(&partner_cfg, track, incident);
+    let _ = partner.kill();
+    let _ = partner.wait();
     drop(svc);
     let _ = std::fs::remove_dir_all(&dir);
 }
