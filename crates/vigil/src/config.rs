@@ -415,6 +415,7 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
     vigil_feed::validate_all(&config.feeds)?;
     vigil_radar::validate_all(&config.radars)?;
     vigil_radar::validate_outputs(&config.cat062_out)?;
+    config.links.validate()?;
     // One sensor table: feeds take the ids from 0, radars the ones after them.
     if config.feeds.len() + config.radars.len() > usize::from(u16::MAX) {
         bail!(
