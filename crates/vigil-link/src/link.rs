@@ -290,6 +290,8 @@ struct Live {
     ack_sent: u64,
     /// The partner's verifying key (from its certificate).
     key: Option<VerifyingKey>,
+    /// When the connection came.
+    since: UnixTime,
 }
 
 struct Actor {
@@ -656,6 +658,7 @@ impl Actor {
             sent_upto: 0,
             ack_sent: self.st.last_received,
             key,
+            since: now,
         });
         self.publish();
     }
@@ -889,6 +892,15 @@ impl Actor {
     fn heartbeat(&mut self) -> Result<(), LinkError> {
         let now = self.clock.now();
         self.persist_ack()?;
+        // A connection whose partner never says hello (another program on the port, a
+        // stuck peer) is dropped after three heartbeat periods; the dialer tries again.
+        let silent = self.live.as_ref().is_some_and(|l| {
+            !l.hello && now.since(l.since) > 3.0 * self.s.heartbeat.as_secs_f64()
+        });
+        if silent {
+            warn!(link = %self.s.name, "no hello from the partner: closing the connection");
+            self.detach("no hello");
+        }
         let ack = self.st.last_received;
         let last_sent = self.st.last_sent;
         if let Some(live) = self.live.as_mut().filter(|l| l.hello) {
