@@ -894,9 +894,10 @@ impl Actor {
         self.persist_ack()?;
         // A connection whose partner never says hello (another program on the port, a
         // stuck peer) is dropped after three heartbeat periods; the dialer tries again.
-        let silent = self.live.as_ref().is_some_and(|l| {
-            !l.hello && now.since(l.since) > 3.0 * self.s.heartbeat.as_secs_f64()
-        });
+        let silent = self
+            .live
+            .as_ref()
+            .is_some_and(|l| !l.hello && now.since(l.since) > 3.0 * self.s.heartbeat.as_secs_f64());
         if silent {
             warn!(link = %self.s.name, "no hello from the partner: closing the connection");
             self.detach("no hello");

@@ -27,7 +27,10 @@ use vigil_picture::Picture;
     vigil run                              replay the demo recording, serve http://127.0.0.1:8080/data/aircraft.json\n  \
     vigil run --config config/vigil.example.toml\n  \
     vigil check-config config/vigil.example.toml\n  \
-    vigil decode ../shared/data/adsb/long_flight.csv | head\n\n\
+    vigil decode ../shared/data/adsb/long_flight.csv | head\n  \
+    vigil certs demo --out certs           certificates for the example links in config/links/\n  \
+    vigil link serve -c config/links/kaliningrad-lu.toml\n  \
+    vigil ledger verify -c config/links/kaliningrad-lu.toml\n\n\
     Logs go to stderr; RUST_LOG sets the level (e.g. RUST_LOG=vigil=debug).")]
 struct Cli {
     /// Log format on stderr.
