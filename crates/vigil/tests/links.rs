@@ -348,56 +348,36 @@ fn refused_certificates_other_ca_expired_revoked() {
     let d = |s: &str| p.dir.join(s).to_string_lossy().into_owned();
     // Another CA that calls itself NATO, and a centre certificate from it.
     ok(&["certs", "ca", "--party", "NATO", "--out", &d("rogue")]);
-    ok(&[
-        "certs",
-        "issue",
-        "--ca",
-        &d("rogue/nato-ca"),
-        "--centre",
-        "warszawa-lu",
-        "--out",
-        &d("rogue"),
-    ]);
+    // A certificate for warszawa-lu from `ca` into `out`, with extra `certs issue` options.
+    let issue = |ca: &str, out: &str, extra: &[&str]| {
+        let (ca, out) = (d(ca), d(out));
+        let mut args = vec![
+            "certs",
+            "issue",
+            "--ca",
+            &ca,
+            "--centre",
+            "warszawa-lu",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        ok(&args);
+    };
+    issue("rogue/nato-ca", "rogue", &[]);
     // Expired yesterday; valid only from next week.
-    ok(&[
-        "certs",
-        "issue",
-        "--ca",
-        &d("certs/nato-ca"),
-        "--centre",
-        "warszawa-lu",
-        "--out",
-        &d("expired"),
-        "--from-days",
-        "-10",
-        "--days",
-        "9",
-    ]);
-    ok(&[
-        "certs",
-        "issue",
-        "--ca",
-        &d("certs/nato-ca"),
-        "--centre",
-        "warszawa-lu",
-        "--out",
-        &d("future"),
-        "--from-days",
-        "7",
-        "--days",
-        "30",
-    ]);
+    issue(
+        "certs/nato-ca",
+        "expired",
+        &["--from-days", "-10", "--days", "9"],
+    );
+    issue(
+        "certs/nato-ca",
+        "future",
+        &["--from-days", "7", "--days", "30"],
+    );
     // Revoked.
-    ok(&[
-        "certs",
-        "issue",
-        "--ca",
-        &d("certs/nato-ca"),
-        "--centre",
-        "warszawa-lu",
-        "--out",
-        &d("revoked"),
-    ]);
+    issue("certs/nato-ca", "revoked", &[]);
     let revoked_crt = format!("{}.crt", cert_base(&d("revoked"), "warszawa-lu", "NATO"));
     ok(&["certs", "revoke", "--ca", &d("certs/nato-ca"), &revoked_crt]);
 
