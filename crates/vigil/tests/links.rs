@@ -58,6 +58,8 @@ impl Lcg {
 
 struct Pair {
     dir: PathBuf,
+    /// Where the receiver listens.
+    port: u16,
     sender: PathBuf,
     receiver: PathBuf,
 }
@@ -108,12 +110,28 @@ fn centre_config(
     s
 }
 
+/// The Warszawa unit dialing `port` with the certificate `cert` (path without extension)
+/// and its store in `store`.
+fn sender_config(port: u16, cert: &str, store: &str) -> String {
+    centre_config(
+        "NATO",
+        "warszawa-lu",
+        "RU",
+        "kaliningrad-lu",
+        None,
+        Some(port),
+        cert,
+        &[],
+    )
+    .replace("warszawa-lu.db", store)
+}
+
 /// The centre certificate's path without extension, as `vigil certs` names it.
 fn cert_base(dir: &str, centre: &str, party: &str) -> String {
     format!("{dir}/{centre}.{party}")
 }
 
-fn pair(tag: &str, sender_cert: Option<&str>, crls: &[&str]) -> Pair {
+fn pair(tag: &str, crls: &[&str]) -> Pair {
     let dir = tempdir("links", tag);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -127,18 +145,12 @@ fn pair(tag: &str, sender_cert: Option<&str>, crls: &[&str]) -> Pair {
     let port = free_port();
     let sender = dir.join("warszawa.toml");
     let receiver = dir.join("kaliningrad.toml");
-    let default_cert = cert_base("certs", "warszawa-lu", "NATO");
     std::fs::write(
         &sender,
-        centre_config(
-            "NATO",
-            "warszawa-lu",
-            "RU",
-            "kaliningrad-lu",
-            None,
-            Some(port),
-            sender_cert.unwrap_or(&default_cert),
-            &[],
+        sender_config(
+            port,
+            &cert_base("certs", "warszawa-lu", "NATO"),
+            "warszawa-lu.db",
         ),
     )
     .expect("sender config");
@@ -158,6 +170,7 @@ fn pair(tag: &str, sender_cert: Option<&str>, crls: &[&str]) -> Pair {
     .expect("receiver config");
     Pair {
         dir,
+        port,
         sender,
         receiver,
     }
@@ -250,7 +263,7 @@ fn kill_and_restart(tag: &str, kills: usize, events: u64, rate: f64) {
         .unwrap_or(1);
     eprintln!("links soak {tag}: {kills} kills, {events} events, seed {seed}");
     let mut rng = Lcg(seed);
-    let p = pair(tag, None, &[]);
+    let p = pair(tag, &[]);
     let log = p.dir.join("log.txt");
     let receiver_cfg = p.receiver.to_string_lossy().into_owned();
     let recv_args = ["link", "serve", "--config", &receiver_cfg];
@@ -344,7 +357,7 @@ fn soak_twenty_kills() {
 #[test]
 fn refused_certificates_other_ca_expired_revoked() {
     // The receiver trusts NATO's CA with its revocation list.
-    let p = pair("refused", None, &["certs/nato-ca.crl"]);
+    let p = pair("refused", &["certs/nato-ca.crl"]);
     let d = |s: &str| p.dir.join(s).to_string_lossy().into_owned();
     // Another CA that calls itself NATO, and a centre certificate from it.
     ok(&["certs", "ca", "--party", "NATO", "--out", &d("rogue")]);
@@ -393,29 +406,15 @@ fn refused_certificates_other_ca_expired_revoked() {
         ],
         &log,
     );
-    let port = std::fs::read_to_string(&p.receiver)
-        .expect("cfg")
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("listen = \"127.0.0.1:")
-                .map(|r| r.trim_end_matches('"').to_owned())
-        })
-        .expect("port");
     for (i, bad) in ["rogue", "expired", "future", "revoked"].iter().enumerate() {
         let cfg = p.dir.join(format!("bad-{bad}.toml"));
         std::fs::write(
             &cfg,
-            centre_config(
-                "NATO",
-                "warszawa-lu",
-                "RU",
-                "kaliningrad-lu",
-                None,
-                port.parse().ok(),
+            sender_config(
+                p.port,
                 &cert_base(bad, "warszawa-lu", "NATO"),
-                &[],
-            )
-            .replace("warszawa-lu.db", &format!("bad{i}.db")),
+                &format!("bad{i}.db"),
+            ),
         )
         .expect("cfg");
         let mut s = spawn(
@@ -464,7 +463,7 @@ fn refused_certificates_other_ca_expired_revoked() {
 
 #[test]
 fn an_edited_ledger_entry_is_found_by_verify() {
-    let p = pair("edit", None, &[]);
+    let p = pair("edit", &[]);
     drill_to_the_end(
         &p.receiver,
         &p.sender,
@@ -507,7 +506,7 @@ fn a_running_centre_sends_its_tracks_and_shows_its_link() {
     let Some(recording) = vigil_testdata::path("adsb/long_flight.csv") else {
         return;
     };
-    let p = pair("run", None, &[]);
+    let p = pair("run", &[]);
     // The sender is a whole centre: a replayed receiver, the tracker, the renegade desk.
     let mut cfg = std::fs::read_to_string(&p.sender).expect("sender config");
     cfg = cfg.replacen(
