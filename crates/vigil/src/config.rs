@@ -55,6 +55,11 @@ pub struct Config {
     /// Links to partner centres.
     #[serde(default)]
     pub links: crate::links::LinksSection,
+    /// Who may log in to the centre's UI and API: one `[[user]]` table each (`vigil user
+    /// add` prints one). Without any, `vigil run` on a loopback address makes an `admin`
+    /// supervisor with a random password for that run only and prints it.
+    #[serde(default, rename = "user")]
+    pub users: Vec<vigil_auth::UserConfig>,
 }
 
 /// `[tracker]`: the multi-sensor tracker (`vigil-track`). The settings not exposed here keep
@@ -225,6 +230,15 @@ pub struct HttpConfig {
     pub stream_heartbeat_s: f64,
     /// At most this many `/data/stream` clients at once; more get 503.
     pub max_stream_clients: usize,
+    /// Let the read-only `/data/*` endpoints answer without a login (for tar1090 and other
+    /// readsb clients on a trusted network). Off by default: every API needs a login
+    /// (session cookie) or a bearer token.
+    pub open_read: bool,
+    /// Mark the session cookie `Secure` (only sent over HTTPS): set it when a TLS reverse
+    /// proxy fronts the centre.
+    pub secure_cookie: bool,
+    /// At most this many UI WebSocket clients at once; more get 503.
+    pub max_ui_clients: usize,
 }
 
 impl Default for HttpConfig {
@@ -234,6 +248,9 @@ impl Default for HttpConfig {
             stream_flush_s: 1.0,
             stream_heartbeat_s: 15.0,
             max_stream_clients: 64,
+            open_read: false,
+            secure_cookie: false,
+            max_ui_clients: 32,
         }
     }
 }
@@ -491,11 +508,33 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
         bail!("`centre.name` must not be empty");
     }
     validate_tracker(config)?;
+    if config.http.max_ui_clients == 0 {
+        bail!("`http.max_ui_clients` must be at least 1");
+    }
+    vigil_auth::Auth::new(config.users.clone(), vigil_auth::SessionPolicy::default())
+        .context("in [[user]]")?;
     if !config.http.listen.ip().is_loopback() {
-        warnings.push(format!(
-            "http.listen = {} is reachable from other machines; the API has no authentication yet",
-            config.http.listen
-        ));
+        if config.users.is_empty() {
+            bail!(
+                "http.listen = {} is reachable from other machines but no [[user]] is configured: \
+                 add one with `vigil user add NAME --role supervisor` (or listen on 127.0.0.1)",
+                config.http.listen
+            );
+        }
+        if config.http.open_read {
+            warnings.push(format!(
+                "http.listen = {} is reachable from other machines and http.open_read = true: \
+                 anyone who can reach it reads the picture without a login",
+                config.http.listen
+            ));
+        }
+        if !config.http.secure_cookie {
+            warnings.push(format!(
+                "http.listen = {} is reachable from other machines over plain HTTP: put a TLS \
+                 reverse proxy in front and set http.secure_cookie = true",
+                config.http.listen
+            ));
+        }
     }
     Ok(warnings)
 }

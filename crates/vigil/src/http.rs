@@ -5,7 +5,6 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::Path;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
@@ -14,31 +13,64 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::access::{Access, Via, Who, refuse};
+use crate::live::Live;
 use crate::pipeline::{Shared, push_line, snapshot_lines};
+use axum::extract::Extension;
 
-/// The routes.
-pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route("/", get(index))
-        .route("/healthz", get(healthz))
+/// The routes. `/`, `/ui/*` and `/healthz` are public; everything else passes the login gate
+/// ([`crate::access::require_login`]).
+pub fn router(
+    shared: Arc<Shared>,
+    access: Arc<Access>,
+    live: Arc<Live>,
+    layout: Arc<crate::layout::Layout>,
+) -> Router {
+    let gated = Router::new()
+        .route("/api", get(index))
+        .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
+        .route("/api/me", get(me))
+        .route("/ws", get(crate::live::ws))
         .route("/data/aircraft.json", get(aircraft))
         .route("/data/receiver.json", get(receiver))
         .route("/data/sensors.json", get(sensors))
         .route("/data/radar.json", get(radar))
         .route("/data/tracks.json", get(tracks))
+        .route("/data/tracks/{id}", get(track_detail))
+        .route("/data/layout.json", get(layout_json))
         .route("/data/stream", get(stream))
         .route("/data/alerts.json", get(alerts))
         .route("/data/incidents.json", get(incidents))
         .route("/data/links.json", get(links))
         .route("/data/partner.json", get(partner))
+        .route("/data/audit.json", get(audit))
         .route("/api/reports", post(report))
         .route("/api/incidents/{id}/actions", post(incident_action))
         .route("/api/flightplans", post(flightplans))
         .route("/api/links/{link}/checkpoint", post(link_checkpoint))
+        .layer(axum::middleware::from_fn_with_state(
+            access.clone(),
+            crate::access::require_login,
+        ));
+    Router::new()
+        .route("/", get(crate::ui::index))
+        .route("/ui/{*path}", get(crate::ui::asset))
+        .route("/healthz", get(healthz))
+        .merge(gated)
+        .layer(Extension(access))
+        .layer(Extension(live))
+        .layer(Extension(layout))
         .with_state(shared)
 }
 
-const INDEX: &str = "Vigil air picture\n\n\
+const INDEX: &str = "Vigil centre API (the operator UI is at /)\n\n\
+    POST /api/login           {\"user\":\"...\",\"password\":\"...\"}: a session cookie for the rest\n\
+    POST /api/logout, GET /api/me\n\
+    GET /ws                   the UI's live feed (WebSocket)\n\
+    GET /data/layout.json     sensors, FIRs, restricted and release areas, cities for the map\n\
+    GET /data/tracks/ID       one track's details (T<n>, A<hex>, P:<party>/<centre>:<n>)\n\
+    GET /data/audit.json      logins and writes (supervisors)\n\
     GET /data/aircraft.json   the picture, readsb / dump1090-fa schema (tar1090 reads it)\n\
     GET /data/receiver.json   readsb receiver.json: version, refresh, lat/lon\n\
     GET /data/stream          JSON lines: {\"type\":\"update\"|\"expired\"|\"track\"|\"track_ended\"|\"heartbeat\",...}\n\
@@ -50,7 +82,9 @@ const INDEX: &str = "Vigil air picture\n\n\
     POST /api/reports         {\"subject\":{\"callsign\":\"LOT3917\"},\"kind\":\"radio_contact_lost\",\"source\":\"ACC\"} (bearer token)\n\
     POST /api/incidents/ID/actions  {\"action\":\"acknowledge\",\"reason\":...,\"level\":3} (bearer token)\n\
     POST /api/flightplans     ICAO ATS messages as text (bearer token)\n\
-    GET /healthz              ok\n";
+    GET /healthz              ok (no login)\n\n\
+    Every /data and /api path needs a login (cookie) or `Authorization: Bearer <token>`,\n\
+    except /data/* with [http] open_read = true.\n";
 
 async fn index() -> &'static str {
     INDEX
@@ -208,17 +242,8 @@ fn api_error(e: crate::renegade::ApiError) -> Response {
     (status, Json(json!({"error": e.to_string()}))).into_response()
 }
 
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-}
-
-/// Runs `f` on the desk with the authenticated actor and the present.
-fn with_desk<F>(shared: &Shared, headers: &HeaderMap, f: F) -> Response
+/// Runs `f` on the desk as the authenticated user, at the present; audits the write.
+fn with_desk<F>(shared: &Shared, access: &Access, who: &Who, what: &str, f: F) -> Response
 where
     F: FnOnce(
         &mut crate::renegade::CentreDesk,
@@ -234,17 +259,18 @@ where
     let Some(desk) = engine.desk.as_mut() else {
         return desk_off();
     };
-    let actor = match desk.authenticate(bearer(headers)) {
-        Ok(a) => a,
-        Err(e) => return api_error(e),
-    };
+    let actor = &who.actor;
     tracing::info!(user = %actor.user, role = %actor.role, "API write");
-    match f(desk, &actor, now) {
+    match f(desk, actor, now) {
         Ok(v) => {
             engine.rerun_desk(now);
+            access.record(&actor.user, what, true, "");
             Json(v).into_response()
         }
-        Err(e) => api_error(e),
+        Err(e) => {
+            access.record(&actor.user, what, false, e.to_string());
+            api_error(e)
+        }
     }
 }
 
@@ -274,16 +300,12 @@ async fn links(State(shared): State<Arc<Shared>>) -> Response {
 /// partner (after what is already queued). Any API user may ask; it is logged.
 async fn link_checkpoint(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Arc<Access>>,
+    Extension(who): Extension<Who>,
     Path(link): Path<String>,
-    headers: HeaderMap,
 ) -> Response {
-    let auth = with_desk(&shared, &headers, |_desk, actor, _now| {
-        tracing::info!(user = %actor.user, link = %link, "checkpoint requested");
-        Ok(json!({}))
-    });
-    if !auth.status().is_success() {
-        return auth;
-    }
+    tracing::info!(user = %who.actor.user, link = %link, "checkpoint requested");
+    access.record(&who.actor.user, &format!("checkpoint {link}"), true, "");
     let Some(handle) = shared
         .links
         .as_ref()
@@ -323,8 +345,13 @@ async fn incidents(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
-async fn report(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    with_desk(&shared, &headers, |desk, actor, now| {
+async fn report(
+    State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Arc<Access>>,
+    Extension(who): Extension<Who>,
+    body: Bytes,
+) -> Response {
+    with_desk(&shared, &access, &who, "report", |desk, actor, now| {
         let r: vigil_renegade::Report = serde_json::from_slice(&body).map_err(|e| {
             crate::renegade::ApiError::BadRequest(format!(
                 "a report is {{\"subject\": {{\"track\": N}} | {{\"callsign\": \"...\"}} | \
@@ -347,31 +374,182 @@ struct ActionBody {
 
 async fn incident_action(
     State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Arc<Access>>,
+    Extension(who): Extension<Who>,
     Path(id): Path<u64>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    with_desk(&shared, &headers, |desk, actor, now| {
-        let b: ActionBody = serde_json::from_slice(&body).map_err(|e| {
+    with_desk(
+        &shared,
+        &access,
+        &who,
+        &format!("incident {id} action"),
+        |desk, actor, now| {
+            let b: ActionBody = serde_json::from_slice(&body).map_err(|e| {
             crate::renegade::ApiError::BadRequest(format!(
                 "an action is {{\"action\": \"acknowledge\", \"reason\": \"...\", \"level\": 3, \
                  \"remark\": \"...\", \"party\": \"...\"}}: {e}"
             ))
         })?;
-        desk.act(actor, id, &b.action, b.args, now)
-    })
+            desk.act(actor, id, &b.action, b.args, now)
+        },
+    )
 }
 
 async fn flightplans(
     State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+    Extension(access): Extension<Arc<Access>>,
+    Extension(who): Extension<Who>,
     body: Bytes,
 ) -> Response {
-    with_desk(&shared, &headers, |desk, _actor, now| {
-        let text = std::str::from_utf8(&body).map_err(|_| {
-            crate::renegade::ApiError::BadRequest("flight plans must be UTF-8 text".into())
-        })?;
-        let (applied, errors) = desk.add_plans(text, Some(now));
-        Ok(json!({"applied": applied, "errors": errors}))
+    with_desk(
+        &shared,
+        &access,
+        &who,
+        "flight plans",
+        |desk, _actor, now| {
+            let text = std::str::from_utf8(&body).map_err(|_| {
+                crate::renegade::ApiError::BadRequest("flight plans must be UTF-8 text".into())
+            })?;
+            let (applied, errors) = desk.add_plans(text, Some(now));
+            Ok(json!({"applied": applied, "errors": errors}))
+        },
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct LoginBody {
+    user: String,
+    password: String,
+}
+
+fn me_json(shared: &Shared, user: &str, role: vigil_incident::Role) -> serde_json::Value {
+    json!({
+        "user": user,
+        "role": role,
+        "centre": shared.centre,
+        "party": shared.party,
+        "exercise": shared.exercise,
     })
+}
+
+/// `POST /api/login`: checks the password (Argon2, off the async threads) and sets the
+/// session cookie.
+async fn login(
+    State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Arc<Access>>,
+    body: Bytes,
+) -> Response {
+    let Ok(b) = serde_json::from_slice::<LoginBody>(&body) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "a login is {\"user\": \"...\", \"password\": \"...\"}",
+        );
+    };
+    let a = access.clone();
+    let result = tokio::task::spawn_blocking(move || a.login(&b.user, &b.password)).await;
+    match result {
+        Ok(Ok(l)) => {
+            let cookie = access.set_cookie(&l.token);
+            (
+                [(header::SET_COOKIE, cookie)],
+                Json(me_json(
+                    &shared,
+                    &l.principal.user,
+                    crate::access::incident_role(l.principal.role),
+                )),
+            )
+                .into_response()
+        }
+        Ok(Err(vigil_auth::AuthError::Throttled { retry_after_s })) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, retry_after_s.to_string())],
+            Json(json!({
+                "error": format!("too many failed logins for this user: try again in {retry_after_s} s"),
+                "retry_after_s": retry_after_s,
+            })),
+        )
+            .into_response(),
+        Ok(Err(e)) => refuse(StatusCode::UNAUTHORIZED, &e.to_string()),
+        Err(e) => refuse(StatusCode::INTERNAL_SERVER_ERROR, &format!("login failed: {e}")),
+    }
+}
+
+/// `POST /api/logout`: ends the session and clears the cookie.
+async fn logout(
+    Extension(access): Extension<Arc<Access>>,
+    Extension(who): Extension<Who>,
+) -> Response {
+    if let Via::Session(token) = &who.via {
+        access.logout(token);
+    }
+    (
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, access.clear_cookie())],
+    )
+        .into_response()
+}
+
+/// `GET /api/me`: who the session is.
+async fn me(State(shared): State<Arc<Shared>>, Extension(who): Extension<Who>) -> Response {
+    Json(me_json(&shared, &who.actor.user, who.actor.role)).into_response()
+}
+
+/// `GET /data/audit.json`: logins, failed logins, logouts and writes; supervisors only.
+async fn audit(Extension(access): Extension<Arc<Access>>, who: Option<Extension<Who>>) -> Response {
+    match who {
+        Some(Extension(w)) if w.actor.role == vigil_incident::Role::Supervisor => {
+            Json(access.audit_json()).into_response()
+        }
+        _ => refuse(StatusCode::FORBIDDEN, "the audit record is for supervisors"),
+    }
+}
+
+/// `GET /data/layout.json`: what the map draws beside the tracks.
+async fn layout_json(Extension(layout): Extension<Arc<crate::layout::Layout>>) -> Response {
+    Json(layout.json.clone()).into_response()
+}
+
+/// `GET /data/tracks/{id}`: one track's details. `T<n>` a system track, `A<hex>` an aircraft
+/// of the picture, `P:<party>/<centre>:<n>` a partner's track.
+async fn track_detail(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    let found = if let Some(n) = id.strip_prefix('T').and_then(|n| n.parse::<u64>().ok()) {
+        shared.tracks.as_ref().and_then(|t| {
+            let now = t.now();
+            t.lock().track_detail(n, now)
+        })
+    } else if let Some(hex) = id.strip_prefix('A') {
+        let st = shared.lock();
+        let now = shared.now(&st);
+        st.picture
+            .readsb_json(now)
+            .get("aircraft")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|l| {
+                l.iter()
+                    .find(|a| a.get("hex").and_then(|h| h.as_str()) == Some(hex))
+            })
+            .cloned()
+    } else if let Some(key) = id.strip_prefix("P:") {
+        shared.links.as_ref().and_then(|l| {
+            l.picture
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .track_detail(key)
+        })
+    } else {
+        None
+    };
+    match found {
+        Some(mut v) => {
+            if let serde_json::Value::Object(o) = &mut v {
+                o.insert("id".into(), json!(id));
+            }
+            Json(v).into_response()
+        }
+        None => refuse(
+            StatusCode::NOT_FOUND,
+            &format!("no live track {id:?} (T<n>, A<hex> or P:<party>/<centre>:<n>)"),
+        ),
+    }
 }

@@ -275,6 +275,64 @@ pub struct PartnerPicture {
 const KEEP_EVENTS: usize = 10_000;
 
 impl PartnerPicture {
+    /// The UI map's view of the partner tracks: id `P:<party>/<centre>:<n>` (the origin's).
+    pub fn ui_rows(&self) -> Vec<(String, crate::live::UiRow)> {
+        self.tracks
+            .iter()
+            .filter_map(|((party, centre, n), (_, d))| {
+                let Outbound::Track(t) = &d.msg else {
+                    return None;
+                };
+                let (gs, trk) = t.velocity.as_ref().map_or((None, None), |v| {
+                    (
+                        Some((v.east_mps.hypot(v.north_mps) * 3600.0 / 1852.0).round()),
+                        Some(
+                            v.east_mps
+                                .atan2(v.north_mps)
+                                .to_degrees()
+                                .rem_euclid(360.0)
+                                .round(),
+                        ),
+                    )
+                });
+                let mut flags = crate::live::PARTNER;
+                if t.transponder_lost == Some(true) {
+                    flags |= crate::live::TRANSPONDER_LOST;
+                }
+                if t.category.is_some_and(|c| c as u8 > 0) {
+                    flags |= crate::live::FLAGGED;
+                }
+                let row = crate::live::UiRow {
+                    lat: (t.lat * 1e5).round() / 1e5,
+                    lon: (t.lon * 1e5).round() / 1e5,
+                    alt_ft: t.alt_ft.map(|a| (a / 10.0).round() * 10.0),
+                    gs_kt: gs,
+                    track_deg: trk,
+                    squawk: t.identity.squawk.map(|q| format!("{q:04x}")),
+                    callsign: t.identity.callsign.as_ref().map(ToString::to_string),
+                    flags,
+                };
+                Some((format!("P:{party}/{centre}:{n}"), row))
+            })
+            .collect()
+    }
+
+    /// `/data/tracks/P:<party>/<centre>:<n>`: the partner's message as kept, labelled.
+    pub fn track_detail(&self, key: &str) -> Option<Value> {
+        let (origin, n) = key.rsplit_once(':')?;
+        let (party, centre) = origin.split_once('/')?;
+        let n: u64 = n.parse().ok()?;
+        let (_, d) = self.tracks.get(&(party.to_owned(), centre.to_owned(), n))?;
+        let mut v = serde_json::to_value(&d.msg).ok()?;
+        if let Value::Object(o) = &mut v {
+            o.insert("link".into(), json!(d.link));
+            o.insert("from".into(), json!(d.from.to_string()));
+            o.insert("exercise".into(), json!(d.exercise));
+            o.insert("received".into(), json!(d.received.0));
+        }
+        Some(v)
+    }
+
     /// Takes in one delivered message.
     pub fn add(&mut self, d: Delivered) {
         self.received += 1;

@@ -96,6 +96,12 @@ enum Command {
         #[arg(long, default_value = "operator")]
         role: String,
     },
+    /// Make a UI user: asks for the password (or reads it from stdin with --password-stdin),
+    /// hashes it with Argon2id and prints the `[[user]]` table for the centre's config.
+    ///
+    /// Example: `vigil user add anna --role supervisor >> centre.toml`
+    #[command(subcommand)]
+    User(UserCommand),
     /// Certificates for links: party CAs, centre certificates, revocation lists.
     #[command(subcommand)]
     Certs(link_cli::CertsCommand),
@@ -105,6 +111,21 @@ enum Command {
     /// Run or inspect the centre's links on their own.
     #[command(subcommand)]
     Link(link_cli::LinkCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Print a `[[user]]` table for a new user.
+    Add {
+        /// Login name (letters, digits, '.', '_', '-').
+        name: String,
+        /// `operator` or `supervisor`.
+        #[arg(long, default_value = "operator")]
+        role: String,
+        /// Read the password from the first line of stdin instead of asking (for scripts).
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -185,6 +206,11 @@ fn main() -> ExitCode {
             json,
         } => exercise_cmd(&scenario, no_background, json),
         Command::Token { name, role } => token_cmd(&name, &role),
+        Command::User(UserCommand::Add {
+            name,
+            role,
+            password_stdin,
+        }) => user_add_cmd(&name, &role, password_stdin),
         Command::Certs(c) => link_cli::certs_cmd(c),
         Command::Ledger(c) => match link_cli::ledger_cmd(c) {
             Ok(true) => Ok(()),
@@ -391,6 +417,7 @@ async fn serve(
             );
         }
     }
+    let mut airspace = None;
     let (tracker_tx, tracker) = if cfg.tracker.enabled {
         let sensors = tracking::Sensors::new(
             &cfg.feeds
@@ -411,10 +438,10 @@ async fn serve(
             cfg.centre.name.clone(),
         )?;
         if cfg.renegade.enabled {
-            engine.desk = Some(
-                vigil::renegade::CentreDesk::new(&cfg.renegade, &loaded.base_dir)
-                    .context("cannot start the renegade desk ([renegade])")?,
-            );
+            let desk = vigil::renegade::CentreDesk::new(&cfg.renegade, &loaded.base_dir)
+                .context("cannot start the renegade desk ([renegade])")?;
+            airspace = desk.airspace().cloned();
+            engine.desk = Some(desk);
         }
         let shared = Arc::new(tracking::TrackerShared::new(
             engine,
@@ -468,7 +495,8 @@ async fn serve(
         )
         .with_radar(radar_shared.clone())
         .with_tracks(tracker.as_ref().map(|(t, _)| t.clone()))
-        .with_links(links.as_ref().map(|(l, _)| l.clone())),
+        .with_links(links.as_ref().map(|(l, _)| l.clone()))
+        .with_identity(cfg.centre.party.clone(), cfg.centre.exercise),
     );
     let mut output_tasks = Vec::new();
     for output in outputs {
@@ -516,15 +544,32 @@ async fn serve(
         cfg.centre.name
     );
     let _ = std::io::stdout().flush();
+    tracing::info!("the operator UI is at http://{addr}/");
 
+    let access = Arc::new(make_access(&cfg, addr)?);
+    let live = Arc::new(vigil::live::Live::new(cfg.http.max_ui_clients));
+    let live_task = tokio::spawn(vigil::live::run(
+        shared.clone(),
+        live.clone(),
+        shutdown.clone(),
+    ));
+    let layout = Arc::new(vigil::layout::Layout::new(&cfg, airspace.as_deref()));
+    if !vigil::ui::has_basemap() {
+        tracing::warn!(
+            "the UI was built without its basemap: run `npm ci --prefix ui`, then build vigil again"
+        );
+    }
     let server_shutdown = shutdown.clone();
-    let server = axum::serve(listener, http::router(shared))
+    let server = axum::serve(listener, http::router(shared, access, live, layout))
         .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
     let served = server.await;
     // Whatever ended the server (signal or error), everything else stops with it.
     shutdown.cancel();
     if pipeline.await.is_err() {
         tracing::error!("pipeline task ended abnormally");
+    }
+    if live_task.await.is_err() {
+        tracing::error!("UI feed task ended abnormally");
     }
     feeds.join().await;
     radars.join().await;
@@ -546,6 +591,32 @@ async fn serve(
     }
     tracing::info!("vigil stopped");
     served.context("HTTP server failed")
+}
+
+/// Users, sessions and tokens. A centre without `[[user]]` on a loopback address gets an
+/// `admin` supervisor with a random password for this run (printed on stderr): the demo
+/// works on a fresh clone, and no password is ever a default.
+fn make_access(cfg: &config::Config, addr: std::net::SocketAddr) -> Result<vigil::access::Access> {
+    let mut users = cfg.users.clone();
+    if users.is_empty() {
+        // `validate` refuses a non-loopback address without users.
+        let password = vigil_auth::random_password(16)?;
+        users.push(vigil_auth::UserConfig {
+            name: "admin".into(),
+            role: vigil_auth::Role::Supervisor,
+            password_hash: vigil_auth::hash_password(&password)?,
+        });
+        eprintln!(
+            "\n  UI: http://{addr}/  user: admin  password: {password}\n  \
+             (made for this run because no [[user]] is configured; add users with `vigil user add`)\n"
+        );
+    }
+    Ok(vigil::access::Access::new(
+        users,
+        cfg.renegade.users.clone(),
+        cfg.http.open_read,
+        cfg.http.secure_cookie,
+    )?)
 }
 
 /// Starts the centre's links when `[links]` configures any: what the renegade desk
@@ -629,6 +700,32 @@ async fn signals(shutdown: CancellationToken) {
     }
     tracing::info!("shutdown requested; stopping feeds, pipeline and HTTP server");
     shutdown.cancel();
+}
+
+fn user_add_cmd(name: &str, role: &str, password_stdin: bool) -> Result<()> {
+    let role: vigil_auth::Role = role.parse()?;
+    vigil_auth::check_name(name)?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .context("cannot read the password from stdin")?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    } else {
+        let first = rpassword::prompt_password(format!("password for {name}: "))
+            .context("cannot read the password from the terminal (use --password-stdin)")?;
+        let again = rpassword::prompt_password("again: ")?;
+        if first != again {
+            anyhow::bail!("the two passwords differ; nothing was made");
+        }
+        first
+    };
+    let hash = vigil_auth::hash_password(&password)?;
+    println!("[[user]]");
+    println!("name = {name:?}");
+    println!("role = \"{role}\"");
+    println!("password_hash = {hash:?}");
+    Ok(())
 }
 
 fn token_cmd(name: &str, role: &str) -> Result<()> {

@@ -54,6 +54,10 @@ pub struct Shared {
     pub tracks: Option<Arc<tracking::TrackerShared>>,
     /// The centre's links, when it has any.
     pub links: Option<Arc<crate::links::LinksShared>>,
+    /// The centre's party (`[centre] party`).
+    pub party: String,
+    /// Whether the centre runs an exercise (`[centre] exercise`).
+    pub exercise: bool,
 }
 
 /// The picture and its time.
@@ -101,6 +105,8 @@ impl Shared {
             radar: Arc::new(RadarShared::default()),
             tracks: None,
             links: None,
+            party: String::new(),
+            exercise: false,
         }
     }
 
@@ -113,6 +119,13 @@ impl Shared {
     /// With the centre's links.
     pub fn with_links(mut self, links: Option<Arc<crate::links::LinksShared>>) -> Self {
         self.links = links;
+        self
+    }
+
+    /// With the centre's party and exercise flag.
+    pub fn with_identity(mut self, party: String, exercise: bool) -> Self {
+        self.party = party;
+        self.exercise = exercise;
         self
     }
 

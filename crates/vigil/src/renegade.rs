@@ -21,7 +21,8 @@ use vigil_incident::{ActionArgs, Actor, AuditRecord, IncidentId, Notification, R
 use vigil_renegade::adapters::{AirspaceAreas, planned_flights};
 use vigil_renegade::geometry::{PredictionSettings, intercept, predict_path, time_to_reach};
 use vigil_renegade::{
-    Category, EmergencyStatus, RenegadeConfig, RenegadeDesk, RenegadeEngine, Report, TrackView,
+    Alert, Category, EmergencyStatus, RenegadeConfig, RenegadeDesk, RenegadeEngine, Report,
+    TrackView,
 };
 use vigil_track::Tracker;
 
@@ -528,6 +529,73 @@ impl CentreDesk {
             })?;
         self.keep(audit, notes);
         Ok(serde_json::to_value(t).unwrap_or(Value::Null))
+    }
+
+    /// The workflow the desk's incidents follow (the UI draws its ladder and buttons).
+    pub fn workflow_json(&self) -> Value {
+        serde_json::to_value(self.desk.incidents().workflow()).unwrap_or(Value::Null)
+    }
+
+    /// The airspace the desk predicts crossings in, when configured.
+    pub fn airspace(&self) -> Option<&Arc<Airspace>> {
+        self.airspace.as_ref()
+    }
+
+    /// Tracks with an active alert or an open incident (flagged on the UI's map).
+    pub fn flagged_tracks(&self) -> BTreeSet<u64> {
+        let mut out: BTreeSet<u64> = self.desk.rules.active_alerts().map(|a| a.track).collect();
+        out.extend(
+            self.desk
+                .incidents()
+                .all()
+                .filter(|i| i.closed.is_none())
+                .filter_map(|i| vigil_renegade::desk::track_of(&i.subject)),
+        );
+        out
+    }
+
+    /// What the desk knows about one track for the UI's details: its alerts (active and
+    /// recently cleared), its latest incident, and the flight plans filed under its callsign.
+    pub fn track_context(&self, track: u64, callsign: Option<&str>) -> Value {
+        let alerts: Vec<&Alert> = self
+            .desk
+            .rules
+            .active_alerts()
+            .chain(self.desk.rules.cleared_alerts().rev().take(200))
+            .filter(|a| a.track == track)
+            .collect();
+        let incident = self
+            .desk
+            .incidents()
+            .all()
+            .filter(|i| vigil_renegade::desk::track_of(&i.subject) == Some(track))
+            .max_by(|a, b| a.opened.0.total_cmp(&b.opened.0));
+        let plans: Vec<Value> = callsign
+            .map(|c| {
+                self.book
+                    .entries()
+                    .filter(|(_, e)| e.plan.callsign.eq_ignore_ascii_case(c.trim()))
+                    .map(|(_, e)| {
+                        json!({
+                            "callsign": e.plan.callsign,
+                            "departure": e.plan.departure,
+                            "destination": e.plan.destination,
+                            "eobt": e.plan.eobt.to_string(),
+                            "speed": e.plan.speed.to_string(),
+                            "level": e.plan.level.to_string(),
+                            "route": e.plan.route,
+                            "status": format!("{:?}", e.status),
+                            "updates": e.updates,
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({
+            "alerts": alerts,
+            "incident": incident,
+            "flight_plans": plans,
+        })
     }
 
     /// `/data/alerts.json`.

@@ -571,9 +571,9 @@ impl Engine {
         })
     }
 
-    fn track_json(&self, tracker: &Tracker, t: &Track, now: UnixTime) -> Value {
-        let cfg = tracker.config();
-        // Shown where the track is now, not where it was last updated.
+    /// Where a track is at `now` (not where it was last updated) and its velocity there,
+    /// east, north, up in m/s.
+    fn kinematics(tracker: &Tracker, t: &Track, now: UnixTime) -> (Geodetic, [f64; 3]) {
         let at = if now.since(t.time()) > 0.0 {
             now
         } else {
@@ -583,7 +583,70 @@ impl Engine {
         let p = tracker.frame().enu_to_geodetic(&g.position());
         let v_frame = g.x.fixed_rows::<3>(3).into_owned();
         let v = tracker.frame().axes_at(&p.pos) * v_frame;
-        let (ve, vn, vu) = (v[0], v[1], v[2]);
+        (p, [v[0], v[1], v[2]])
+    }
+
+    /// The UI map's view of every shown track at `now` (see `crate::live`).
+    pub fn ui_rows(&self, now: Option<UnixTime>) -> Vec<(String, crate::live::UiRow)> {
+        let Some(tracker) = &self.tracker else {
+            return Vec::new();
+        };
+        let now = now.or(tracker.now());
+        let flagged = self
+            .desk
+            .as_ref()
+            .map(crate::renegade::CentreDesk::flagged_tracks)
+            .unwrap_or_default();
+        let coast = tracker.config().coast_after_s;
+        self.shown(tracker, now)
+            .map(|t| {
+                let at = now.unwrap_or(t.time());
+                let (p, [ve, vn, _]) = Self::kinematics(tracker, t, at);
+                let id = t.identity();
+                let mut flags = 0;
+                if t.is_coasting(at, coast) {
+                    flags |= crate::live::COASTING;
+                }
+                if t.transponder_lost() {
+                    flags |= crate::live::TRANSPONDER_LOST;
+                }
+                if flagged.contains(&t.id().0) {
+                    flags |= crate::live::FLAGGED;
+                }
+                let row = crate::live::UiRow {
+                    lat: round(p.pos.lat, 1e5),
+                    lon: round(p.pos.lon, 1e5),
+                    alt_ft: Some((p.height_m / 0.3048 / 10.0).round() * 10.0),
+                    gs_kt: Some(round(ve.hypot(vn) * 3600.0 / 1852.0, 1.0)),
+                    track_deg: Some(round(ve.atan2(vn).to_degrees().rem_euclid(360.0), 1.0)),
+                    squawk: id.mode3a.map(|c| format!("{c:04x}")),
+                    callsign: id.callsign.clone(),
+                    flags,
+                };
+                (format!("T{}", t.id().0), row)
+            })
+            .collect()
+    }
+
+    /// `/data/tracks/T<n>`: the track as in `/data/tracks.json`, with what the renegade desk
+    /// knows of it (alerts, incident, flight plans).
+    pub fn track_detail(&self, track: u64, now: Option<UnixTime>) -> Option<Value> {
+        let tracker = self.tracker.as_ref()?;
+        let now = now.or(tracker.now());
+        let t = self.shown(tracker, now).find(|t| t.id().0 == track)?;
+        let mut v = self.track_json(tracker, t, now.unwrap_or(t.time()));
+        if let (Some(desk), Value::Object(o)) = (&self.desk, &mut v) {
+            let callsign = t.identity().callsign.clone();
+            if let Value::Object(ctx) = desk.track_context(track, callsign.as_deref()) {
+                o.extend(ctx);
+            }
+        }
+        Some(v)
+    }
+
+    fn track_json(&self, tracker: &Tracker, t: &Track, now: UnixTime) -> Value {
+        let cfg = tracker.config();
+        let (p, [ve, vn, vu]) = Self::kinematics(tracker, t, now);
         let gs = ve.hypot(vn);
         let quality = tracker.quality(t, now);
         let id = t.identity();

@@ -246,7 +246,7 @@ fn run_replays_a_recording_and_serves_the_picture() {
     std::fs::write(
         &config,
         format!(
-            "[centre]\nname = \"e2e\"\n\n[http]\nlisten = \"127.0.0.1:0\"\nstream_flush_s = 0.2\nstream_heartbeat_s = 0.5\n\n\
+            "[centre]\nname = \"e2e\"\n\n[http]\nlisten = \"127.0.0.1:0\"\nopen_read = true\nstream_flush_s = 0.2\nstream_heartbeat_s = 0.5\n\n\
              [picture]\nexpire_after_s = 86400.0\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n\
              [pipeline]\nstatus_interval_s = 1.0\n\n\
              [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\n",
@@ -424,7 +424,7 @@ fn run_serves_radar_plots_and_sends_the_picture_as_cat062() {
     std::fs::write(
         &config,
         format!(
-            "[centre]\nname = \"e2e-radar\"\n[http]\nlisten = \"127.0.0.1:0\"\n\
+            "[centre]\nname = \"e2e-radar\"\n[http]\nlisten = \"127.0.0.1:0\"\nopen_read = true\n\
              [picture]\nexpire_after_s = 86400.0\n\
              [radar_view]\nkeep_s = 3600.0\n\
              [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\n\
@@ -567,7 +567,7 @@ fn replay_tracks(recording: &Path, tag: &str) -> (Value, Value) {
     std::fs::write(
         &config,
         format!(
-            "[centre]\nname = \"e2e-tracks\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n\
+            "[centre]\nname = \"e2e-tracks\"\n\n[http]\nlisten = \"127.0.0.1:0\"\nopen_read = true\n\n\
              [picture]\nexpire_after_s = 86400.0\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n\
              [pipeline]\nstatus_interval_s = 0\n\n\
              [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\nformat = \"csv\"\n",

@@ -512,7 +512,7 @@ fn a_running_centre_sends_its_tracks_and_shows_its_link() {
     cfg = cfg.replacen(
         "[links]",
         &format!(
-            "[http]\nlisten = \"127.0.0.1:0\"\n\n[picture]\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n[[feed]]\ntype = \"file\"\nname = \"replay\"\n\
+            "[http]\nlisten = \"127.0.0.1:0\"\nopen_read = true\n\n[picture]\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n[[feed]]\ntype = \"file\"\nname = \"replay\"\n\
              path = \"{}\"\nformat = \"csv\"\nspeed = 50.0\n\n[links]",
             recording.display()
         ),

@@ -10,7 +10,8 @@
 mod common;
 
 use common::{
-    Response, Service, get_json, post, project_root, request, start_service, tempdir, text,
+    Response, Service, get_json, partner_for, post, project_root, request, start_partner,
+    start_service, tempdir, text,
 };
 use serde_json::{Value, json};
 use std::path::Path;
@@ -46,60 +47,13 @@ fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<T, String>
 /// renegade desk cycles once per recorded second, so reports made while the replay runs are
 /// evaluated; after the end of a recording its time stands still), with the desk, two users
 /// and one filed plan.
-/// Certificates, a release policy over the recording's area, and a partner centre
-/// (`kaliningrad-lu`, RU) listening on a free port for the centre's link; returns the
-/// centre's `[links]` section.
-fn partner_for(dir: &Path) -> (String, std::path::PathBuf) {
-    let out = std::process::Command::new(common::VIGIL)
-        .args([
-            "certs",
-            "demo",
-            "--out",
-            &dir.join("certs").to_string_lossy(),
-        ])
-        .output()
-        .expect("vigil certs demo");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    std::fs::write(
-        dir.join("policy.toml"),
-        "link = \"to-partner\"\nkinds = [\"tracks\", \"alerts\", \"incidents\", \"handovers\"]\n\
-         withhold = [\"operator\"]\n[[area]]\nname = \"south-west Europe\"\n\
-         polygon = [[35.0, -10.0], [35.0, 15.0], [60.0, 15.0], [60.0, -10.0]]\n\
-         lower_ft = -2000\nupper_ft = 66000\nunknown_altitude = true\n",
-    )
-    .expect("policy");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let partner = dir.join("partner.toml");
-    std::fs::write(
-        &partner,
-        format!(
-            "[centre]\nname = \"kaliningrad-lu\"\nparty = \"RU\"\n\n[links]\n\
-             cert = \"certs/kaliningrad-lu.RU.crt\"\nkey = \"certs/kaliningrad-lu.RU.key\"\n\
-             store = \"partner.db\"\nlisten = \"127.0.0.1:{port}\"\n\n[[links.link]]\n\
-             name = \"to-partner\"\npartner_party = \"NATO\"\npartner_centre = \"warszawa-lu\"\n\
-             partner_ca = \"certs/nato-ca.crt\"\npolicy = \"policy.toml\"\n"
-        ),
-    )
-    .expect("partner config");
-    let links = format!(
-        "[links]\ncert = \"certs/warszawa-lu.NATO.crt\"\nkey = \"certs/warszawa-lu.NATO.key\"\n\
-         store = \"centre.db\"\n\n[[links.link]]\nname = \"to-partner\"\n\
-         partner_party = \"RU\"\npartner_centre = \"kaliningrad-lu\"\n\
-         partner_ca = \"certs/ru-ca.crt\"\ndial = \"127.0.0.1:{port}\"\npolicy = \"policy.toml\"\n"
-    );
-    (links, partner)
-}
-
 fn start_centre(recording: &Path, dir: &Path, links: &str) -> Service {
     std::fs::write(dir.join("plans.txt"), format!("{FILED_PLAN}\n")).expect("write plans");
     let config = dir.join("centre.toml");
     std::fs::write(
         &config,
         format!(
-            "[centre]\nname = \"warszawa-lu\"\nparty = \"NATO\"\n\n[http]\nlisten = \"127.0.0.1:0\"\n\n\
+            "[centre]\nname = \"warszawa-lu\"\nparty = \"NATO\"\n\n[http]\nlisten = \"127.0.0.1:0\"\nopen_read = true\n\n\
              [picture]\nexpire_after_s = 86400.0\nreference = {{ lat = 43.6293, lon = 1.3638 }}\n\n\
              [pipeline]\nstatus_interval_s = 0\n\n\
              [[feed]]\ntype = \"file\"\nname = \"long-flight\"\npath = {:?}\nformat = \"csv\"\n\
@@ -416,12 +370,7 @@ fn renegade_desk_over_http_on_a_replayed_recording() {
     };
     let dir = tempdir("renegade", "api");
     let (links, partner_cfg) = partner_for(&dir);
-    let mut partner = std::process::Command::new(common::VIGIL)
-        .args(["link", "serve", "--config", &partner_cfg.to_string_lossy()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(dir.join("partner.log")).expect("log"))
-        .spawn()
-        .expect("partner centre");
+    let mut partner = start_partner(&partner_cfg, &dir);
     let svc = start_centre(&recording, &dir, &links);
     check_reads_refusals_and_plans(&svc.addr);
     let (track, incident) = check_report_alert_incident(&svc.addr);

@@ -202,3 +202,64 @@ pub fn start_service(config: &Path, stderr: &Path) -> Service {
         stderr: stderr.to_path_buf(),
     }
 }
+
+// ---- a partner centre -------------------------------------------------------------------
+
+/// Certificates, a release policy over the recording's area, and a partner centre
+/// (`kaliningrad-lu`, RU) listening on a free port for the centre's link; returns the
+/// centre's `[links]` section.
+#[allow(dead_code)] // used by renegade_api.rs and ui.rs
+pub fn partner_for(dir: &Path) -> (String, std::path::PathBuf) {
+    let out = std::process::Command::new(VIGIL)
+        .args([
+            "certs",
+            "demo",
+            "--out",
+            &dir.join("certs").to_string_lossy(),
+        ])
+        .output()
+        .expect("vigil certs demo");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::write(
+        dir.join("policy.toml"),
+        "link = \"to-partner\"\nkinds = [\"tracks\", \"alerts\", \"incidents\", \"handovers\"]\n\
+         withhold = [\"operator\"]\n[[area]]\nname = \"south-west Europe\"\n\
+         polygon = [[35.0, -10.0], [35.0, 15.0], [60.0, 15.0], [60.0, -10.0]]\n\
+         lower_ft = -2000\nupper_ft = 66000\nunknown_altitude = true\n",
+    )
+    .expect("policy");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let partner = dir.join("partner.toml");
+    std::fs::write(
+        &partner,
+        format!(
+            "[centre]\nname = \"kaliningrad-lu\"\nparty = \"RU\"\n\n[links]\n\
+             cert = \"certs/kaliningrad-lu.RU.crt\"\nkey = \"certs/kaliningrad-lu.RU.key\"\n\
+             store = \"partner.db\"\nlisten = \"127.0.0.1:{port}\"\n\n[[links.link]]\n\
+             name = \"to-partner\"\npartner_party = \"NATO\"\npartner_centre = \"warszawa-lu\"\n\
+             partner_ca = \"certs/nato-ca.crt\"\npolicy = \"policy.toml\"\n"
+        ),
+    )
+    .expect("partner config");
+    let links = format!(
+        "[links]\ncert = \"certs/warszawa-lu.NATO.crt\"\nkey = \"certs/warszawa-lu.NATO.key\"\n\
+         store = \"centre.db\"\n\n[[links.link]]\nname = \"to-partner\"\n\
+         partner_party = \"RU\"\npartner_centre = \"kaliningrad-lu\"\n\
+         partner_ca = \"certs/ru-ca.crt\"\ndial = \"127.0.0.1:{port}\"\npolicy = \"policy.toml\"\n"
+    );
+    (links, partner)
+}
+
+/// Runs the partner's links (`vigil link serve`), its log in `dir/partner.log`.
+#[allow(dead_code)] // used by renegade_api.rs and ui.rs
+pub fn start_partner(config: &Path, dir: &Path) -> Child {
+    Command::new(VIGIL)
+        .args(["link", "serve", "--config", &config.to_string_lossy()])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("partner.log")).expect("log"))
+        .spawn()
+        .expect("partner centre")
+}
