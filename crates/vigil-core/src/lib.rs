@@ -12,4 +12,4 @@ pub mod time;
 pub use geo::LatLon;
 pub use ids::{IcaoAddress, ParseIcaoError, SensorId};
 pub use observation::{Geodetic, Identity, Measurement, Observation, VelocityEnu, Vertical};
-pub use time::{Clock, ManualClock, SystemClock, UnixTime};
+pub use time::{Clock, ManualClock, ScaledClock, SystemClock, UnixTime};

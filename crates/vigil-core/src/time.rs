@@ -76,6 +76,40 @@ impl Clock for ManualClock {
     }
 }
 
+/// A virtual clock over another: reads `start` when made, then runs `speed` times as fast as
+/// `base`. For scenarios played at their own date and faster than real time.
+#[derive(Debug)]
+pub struct ScaledClock<C: Clock> {
+    base: C,
+    base0: UnixTime,
+    start: UnixTime,
+    speed: f64,
+}
+
+impl<C: Clock> ScaledClock<C> {
+    /// Starts now (by `base`) at `start`.
+    pub fn new(base: C, start: UnixTime, speed: f64) -> Self {
+        let base0 = base.now();
+        ScaledClock {
+            base,
+            base0,
+            start,
+            speed,
+        }
+    }
+
+    /// How many virtual seconds pass per second of the base clock.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+}
+
+impl<C: Clock> Clock for ScaledClock<C> {
+    fn now(&self) -> UnixTime {
+        UnixTime(self.start.0 + (self.base.now().0 - self.base0.0) * self.speed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +120,20 @@ mod tests {
         let d = c.clone();
         c.advance(2.5);
         assert_eq!(d.now(), UnixTime(102.5));
+    }
+
+    #[test]
+    fn scaled_clock_runs_faster_from_its_start() {
+        let base = std::sync::Arc::new(ManualClock::new(UnixTime(1000.0)));
+        struct Shared(std::sync::Arc<ManualClock>);
+        impl Clock for Shared {
+            fn now(&self) -> UnixTime {
+                self.0.now()
+            }
+        }
+        let c = ScaledClock::new(Shared(base.clone()), UnixTime(1_307_000_000.0), 10.0);
+        assert_eq!(c.now(), UnixTime(1_307_000_000.0));
+        base.set(UnixTime(1002.5));
+        assert_eq!(c.now(), UnixTime(1_307_000_025.0));
     }
 }

@@ -8,6 +8,7 @@ use vigil_codec::FeedItem;
 use vigil_codec::framing::FramingStats;
 use vigil_core::{Clock, SensorId, UnixTime};
 
+use crate::control::ReplayControl;
 use crate::stats::{ErrorOnce, SensorHandle, SensorState};
 use crate::{FeedBatch, FeedConfig, PreparedFeed, TimeBase, TimedItem};
 
@@ -15,21 +16,43 @@ use crate::{FeedBatch, FeedConfig, PreparedFeed, TimeBase, TimedItem};
 #[derive(Debug)]
 pub(crate) struct Stop;
 
-/// Replay pacing: maps recorded times to instants.
+/// Replay pacing: maps recorded times to instants, at the configured speed or as the
+/// replay's control says (see [`ReplayControl`]).
 #[derive(Debug)]
 struct Pacer {
-    speed: f64,
-    origin: Option<(UnixTime, Instant)>,
+    /// The configured speed (without a control); `None`: as fast as possible.
+    speed: Option<f64>,
+    control: Option<Arc<ReplayControl>>,
+    /// A recorded time, the instant it was due, and the speed in force since.
+    origin: Option<(UnixTime, Instant, f64)>,
 }
 
 impl Pacer {
-    fn target(&mut self, t: UnixTime) -> Instant {
-        let (t0, i0) = *self.origin.get_or_insert((t, Instant::now()));
+    /// When the item recorded at `t` is due; `None`: now (no pacing, or skipping ahead).
+    fn target(&mut self, t: UnixTime) -> Option<Instant> {
+        let speed = match &self.control {
+            Some(c) if c.skipping(t) => None,
+            Some(c) => c.speed(),
+            None => self.speed,
+        };
+        let Some(speed) = speed else {
+            self.origin = None;
+            return None;
+        };
+        // A new speed (or the end of a pause or skip) starts a new mapping from here.
+        if self.origin.is_some_and(|(_, _, s)| s != speed) {
+            self.origin = None;
+        }
+        let (t0, i0, _) = *self.origin.get_or_insert((t, Instant::now(), speed));
         // A recording that goes back in time is replayed without waiting.
-        let ahead = (t.since(t0) / self.speed).max(0.0);
-        i0 + Duration::from_secs_f64(ahead.min(1e9))
+        let ahead = (t.since(t0) / speed).max(0.0);
+        Some(i0 + Duration::from_secs_f64(ahead.min(1e9)))
     }
 }
+
+/// A paced wait is cut into steps this long, so that a new speed, a pause or a skip takes
+/// effect quickly.
+const PACE_STEP: Duration = Duration::from_millis(250);
 
 /// Do not sleep for less than this: sleeping has a cost and a coarse timer.
 const MIN_SLEEP: Duration = Duration::from_millis(2);
@@ -58,13 +81,15 @@ impl Emitter {
         clock: Arc<dyn Clock>,
         cancel: CancellationToken,
         stats: SensorHandle,
+        control: Option<Arc<ReplayControl>>,
     ) -> Self {
         let pacer = match &feed.config {
-            FeedConfig::File(f) => f.speed.map(|speed| Pacer {
-                speed,
+            FeedConfig::File(f) if f.speed.is_some() || control.is_some() => Some(Pacer {
+                speed: f.speed,
+                control,
                 origin: None,
             }),
-            FeedConfig::Tcp(_) => None,
+            FeedConfig::File(_) | FeedConfig::Tcp(_) => None,
         };
         Self {
             sensor: feed.id,
@@ -139,19 +164,57 @@ impl Emitter {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
+        // Out of `self` while items go, so that sending can borrow `self`; put back below.
+        let mut pacer = self.pacer.take();
+        let result = self.paced(pending, pacer.as_mut()).await;
+        self.pacer = pacer;
+        result
+    }
+
+    async fn paced(
+        &mut self,
+        pending: Vec<(Option<UnixTime>, FeedItem)>,
+        mut pacer: Option<&mut Pacer>,
+    ) -> Result<(), Stop> {
         let mut batch = Vec::with_capacity(pending.len());
         let mut receipt = self.clock.now();
         for (recorded, item) in pending {
-            if let (Some(pacer), Some(t)) = (self.pacer.as_mut(), recorded) {
-                let target = pacer.target(t);
-                if target > Instant::now() + MIN_SLEEP {
+            if let (Some(pacer), Some(t)) = (pacer.as_deref_mut(), recorded) {
+                let mut waited = false;
+                loop {
+                    if let Some(c) = pacer.control.clone()
+                        && c.is_paused()
+                    {
+                        self.send(std::mem::take(&mut batch)).await?;
+                        while c.is_paused() {
+                            tokio::select! {
+                                biased;
+                                _ = self.cancel.cancelled() => return Err(Stop),
+                                () = c.changed() => {}
+                                _ = tokio::time::sleep(PACE_STEP) => {}
+                            }
+                        }
+                        pacer.origin = None;
+                        waited = true;
+                        continue;
+                    }
+                    let Some(target) = pacer.target(t) else { break };
+                    if target <= Instant::now() + MIN_SLEEP {
+                        break;
+                    }
                     self.send(std::mem::take(&mut batch)).await?;
                     tokio::select! {
                         biased;
                         _ = self.cancel.cancelled() => return Err(Stop),
-                        _ = tokio::time::sleep_until(target) => {}
+                        _ = tokio::time::sleep_until(target.min(Instant::now() + PACE_STEP)) => {}
                     }
+                    waited = true;
+                }
+                if waited {
                     receipt = self.clock.now();
+                }
+                if let Some(c) = &pacer.control {
+                    c.sent(t);
                 }
             }
             let time = match (self.time_base, recorded) {

@@ -17,6 +17,7 @@
 //! never reads a clock or sleeps. One [`CancellationToken`] stops every source.
 
 pub mod config;
+pub mod control;
 pub mod format;
 pub mod recording;
 pub mod stats;
@@ -35,6 +36,7 @@ use vigil_codec::FeedItem;
 use vigil_core::{Clock, SensorId, UnixTime};
 
 pub use config::{FeedConfig, FileFeed, FileFormat, TcpFeed, Timestamps, validate_all};
+pub use control::{ReplayControl, ReplayStatus};
 pub use format::{StreamDecoder, StreamFormat};
 pub use stats::{SensorHandle, SensorState, SensorStats};
 pub use tcp::Backoff;
@@ -227,6 +229,18 @@ impl Feeds {
         clock: Arc<dyn Clock>,
         shutdown: CancellationToken,
     ) -> Self {
+        Self::spawn_controlled(feeds, tx, clock, shutdown, None)
+    }
+
+    /// [`Feeds::spawn`], with the file feeds paced by `control` (a replay the UI steers:
+    /// pause, speed, skip ahead) instead of their own `speed`.
+    pub fn spawn_controlled(
+        feeds: Vec<PreparedFeed>,
+        tx: mpsc::Sender<FeedBatch>,
+        clock: Arc<dyn Clock>,
+        shutdown: CancellationToken,
+        control: Option<Arc<ReplayControl>>,
+    ) -> Self {
         let mut sensors = Vec::with_capacity(feeds.len());
         let mut tasks = Vec::with_capacity(feeds.len());
         for feed in feeds {
@@ -238,8 +252,14 @@ impl Feeds {
                 feed.format.to_string(),
             ));
             sensors.push(handle.clone());
-            let emitter =
-                emit::Emitter::new(&feed, tx.clone(), clock.clone(), shutdown.clone(), handle);
+            let emitter = emit::Emitter::new(
+                &feed,
+                tx.clone(),
+                clock.clone(),
+                shutdown.clone(),
+                handle,
+                control.clone(),
+            );
             let task = match (&feed.config, feed.path) {
                 (FeedConfig::File(f), Some(path)) => {
                     tokio::spawn(file::run(f.clone(), path, feed.format, emitter))

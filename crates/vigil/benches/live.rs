@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
                 t += 1.0;
                 (t, rows(5000, t))
             },
-            |(now, r)| live.publish(Some(now), black_box(r), [None, None, None]),
+            |(now, r)| live.publish(Some(now), black_box(r), [None, None, None, None]),
             criterion::BatchSize::LargeInput,
         )
     });

@@ -55,11 +55,37 @@ pub struct Config {
     /// Links to partner centres.
     #[serde(default)]
     pub links: crate::links::LinksSection,
+    /// The centre's clock: the wall clock, or a virtual one (a scenario's date, faster).
+    #[serde(default)]
+    pub clock: ClockSection,
     /// Who may log in to the centre's UI and API: one `[[user]]` table each (`vigil user
     /// add` prints one). Without any, `vigil run` on a loopback address makes an `admin`
     /// supervisor with a random password for that run only and prints it.
     #[serde(default, rename = "user")]
     pub users: Vec<vigil_auth::UserConfig>,
+}
+
+/// `[clock]`: what time the centre runs on. By default the wall clock. With `start`, a
+/// virtual clock that reads `start` when the centre starts and runs `speed` times as fast as
+/// the wall clock: a scenario played at its own date, faster than real time (`vigil demo`).
+/// Frames received are stamped with it, the tracker and the rules run on it, and the ledger
+/// records it; certificates are still checked against the wall clock.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ClockSection {
+    /// Unix seconds the virtual clock starts at; none: the wall clock.
+    pub start: Option<f64>,
+    /// How many virtual seconds pass per wall second (with `start`).
+    pub speed: f64,
+}
+
+impl Default for ClockSection {
+    fn default() -> Self {
+        ClockSection {
+            start: None,
+            speed: 1.0,
+        }
+    }
 }
 
 /// `[tracker]`: the multi-sensor tracker (`vigil-track`). The settings not exposed here keep
@@ -508,6 +534,23 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
         bail!("`centre.name` must not be empty");
     }
     validate_tracker(config)?;
+    if !(config.clock.speed.is_finite() && config.clock.speed > 0.0 && config.clock.speed <= 1000.0)
+    {
+        bail!(
+            "`clock.speed` must be a number above 0 and at most 1000, got {}",
+            config.clock.speed
+        );
+    }
+    if config
+        .clock
+        .start
+        .is_some_and(|s| !s.is_finite() || s < 0.0)
+    {
+        bail!("`clock.start` must be Unix seconds (0 or more)");
+    }
+    if config.clock.start.is_none() && config.clock.speed != 1.0 {
+        bail!("`clock.speed` needs `clock.start` (the wall clock runs at its own speed)");
+    }
     if config.http.max_ui_clients == 0 {
         bail!("`http.max_ui_clients` must be at least 1");
     }

@@ -45,6 +45,8 @@ pub fn router(
         .route("/data/links.json", get(links))
         .route("/data/partner.json", get(partner))
         .route("/data/audit.json", get(audit))
+        .route("/data/replay.json", get(replay_status))
+        .route("/api/replay", post(replay_command))
         .route("/api/reports", post(report))
         .route("/api/incidents/{id}/actions", post(incident_action))
         .route("/api/flightplans", post(flightplans))
@@ -71,6 +73,8 @@ const INDEX: &str = "Vigil centre API (the operator UI is at /)\n\n\
     GET /data/layout.json     sensors, FIRs, restricted and release areas, cities for the map\n\
     GET /data/tracks/ID       one track's details (T<n>, A<hex>, P:<party>/<centre>:<n>)\n\
     GET /data/audit.json      logins and writes (supervisors)\n\
+    GET /data/replay.json     a replay's state (404 unless `vigil replay`)\n\
+    POST /api/replay          {\"action\":\"pause\"|\"play\"|\"speed\"|\"skip\",\"speed\":N,\"to\":unix_s}\n\
     GET /data/aircraft.json   the picture, readsb / dump1090-fa schema (tar1090 reads it)\n\
     GET /data/receiver.json   readsb receiver.json: version, refresh, lat/lon\n\
     GET /data/stream          JSON lines: {\"type\":\"update\"|\"expired\"|\"track\"|\"track_ended\"|\"heartbeat\",...}\n\
@@ -551,5 +555,82 @@ async fn track_detail(State(shared): State<Arc<Shared>>, Path(id): Path<String>)
             StatusCode::NOT_FOUND,
             &format!("no live track {id:?} (T<n>, A<hex> or P:<party>/<centre>:<n>)"),
         ),
+    }
+}
+
+fn not_replaying() -> Response {
+    refuse(
+        StatusCode::NOT_FOUND,
+        "this centre is not replaying a recording (start it with `vigil replay`)",
+    )
+}
+
+/// `GET /data/replay.json`: paused, speed, position, skipping to.
+async fn replay_status(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.replay {
+        Some(c) => Json(c.status()).into_response(),
+        None => not_replaying(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ReplayBody {
+    action: String,
+    speed: Option<f64>,
+    to: Option<f64>,
+}
+
+/// `POST /api/replay`: pause, play, set the speed (`null` or 0: as fast as possible), skip
+/// ahead to a recorded time. Any logged-in user; audited.
+async fn replay_command(
+    State(shared): State<Arc<Shared>>,
+    Extension(access): Extension<Arc<Access>>,
+    Extension(who): Extension<Who>,
+    body: Bytes,
+) -> Response {
+    let Some(c) = &shared.replay else {
+        return not_replaying();
+    };
+    let Ok(b) = serde_json::from_slice::<ReplayBody>(&body) else {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "a replay command is {\"action\": \"pause\" | \"play\" | \"speed\" | \"skip\", \"speed\": N, \"to\": unix_seconds}",
+        );
+    };
+    let position = c.status().position;
+    let done = match (b.action.as_str(), b.speed, b.to) {
+        ("pause", _, _) => {
+            c.pause();
+            Ok(())
+        }
+        ("play", _, _) => {
+            c.play();
+            Ok(())
+        }
+        ("speed", s, _) if s.is_none_or(|s| s.is_finite() && (0.0..=10_000.0).contains(&s)) => {
+            c.set_speed(s);
+            Ok(())
+        }
+        ("speed", _, _) => Err("speed must be 0 to 10000 (0 or null: as fast as possible)"),
+        ("skip", _, Some(t)) if position.is_none_or(|p| t > p) && t.is_finite() => {
+            c.skip_to(vigil_core::UnixTime(t));
+            Ok(())
+        }
+        ("skip", _, Some(_)) => {
+            Err("a replay only skips ahead: `to` must be after the present position")
+        }
+        ("skip", _, None) => Err("skip needs `to`: the recorded time (Unix seconds) to skip to"),
+        _ => Err("unknown action: pause, play, speed or skip"),
+    };
+    let what = format!("replay {}", b.action);
+    match done {
+        Ok(()) => {
+            access.record(&who.actor.user, &what, true, "");
+            Json(c.status()).into_response()
+        }
+        Err(e) => {
+            access.record(&who.actor.user, &what, false, e);
+            refuse(StatusCode::BAD_REQUEST, e)
+        }
     }
 }

@@ -8,7 +8,7 @@
 //! snapshot instead of the frames it missed. Messages are serialised once for all clients.
 //!
 //! Messages: `hello` (who, centre, workflow), `tracks` (`full` snapshot or delta), `alerts`,
-//! `incidents`, `links`. The shapes are in docs/http-api.md.
+//! `incidents`, `links`, `replay` (a replay's state). The shapes are in docs/http-api.md.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -83,11 +83,11 @@ struct State_ {
     seq: u64,
     now: Option<f64>,
     rows: HashMap<String, UiRow>,
-    /// The last `alerts`, `incidents` and `links` messages.
-    others: [Option<Arc<str>>; 3],
+    /// The last `alerts`, `incidents`, `links` and `replay` messages.
+    others: [Option<Arc<str>>; 4],
     /// What they said, without their clock and counters (a message goes out when this
     /// changes, not every second because its `now` moved).
-    said: [String; 3],
+    said: [String; 4],
 }
 
 /// The feed every UI client reads.
@@ -138,7 +138,7 @@ impl Live {
         &self,
         now: Option<f64>,
         rows: Vec<(String, UiRow)>,
-        others: [Option<Value>; 3],
+        others: [Option<Value>; 4],
     ) {
         let mut st = self.state();
         let mut upd = Vec::new();
@@ -158,9 +158,9 @@ impl Live {
                     .into(),
             );
         }
-        for (slot, kind, v) in [0, 1, 2]
+        for (slot, kind, v) in [0, 1, 2, 3]
             .into_iter()
-            .zip(["alerts", "incidents", "links"])
+            .zip(["alerts", "incidents", "links", "replay"])
             .zip(others)
             .map(|((i, k), v)| (i, k, v))
         {
@@ -214,7 +214,7 @@ pub async fn run(shared: Arc<Shared>, live: Arc<Live>, shutdown: CancellationTok
     }
 }
 
-type View = (Option<f64>, Vec<(String, UiRow)>, [Option<Value>; 3]);
+type View = (Option<f64>, Vec<(String, UiRow)>, [Option<Value>; 4]);
 
 fn view(shared: &Shared) -> View {
     let (mut rows, now, alerts, incidents) = match &shared.tracks {
@@ -247,7 +247,11 @@ fn view(shared: &Shared) -> View {
         drop(p);
         l.json()
     });
-    (now, rows, [alerts, incidents, links])
+    let replay = shared
+        .replay
+        .as_ref()
+        .and_then(|c| serde_json::to_value(c.status()).ok());
+    (now, rows, [alerts, incidents, links, replay])
 }
 
 /// Rows from the picture's readsb JSON (a centre without the tracker).

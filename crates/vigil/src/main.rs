@@ -52,6 +52,27 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         config: Option<PathBuf>,
     },
+    /// Replay recordings through the same pipeline as `vigil run`, on their recorded time:
+    /// at real time, N times faster, or as fast as possible; the UI's replay controls pause,
+    /// change the speed and skip ahead. With --out, writes the final picture, tracks, alerts
+    /// and incidents there as JSON and stops: two replays of one recording write the same
+    /// bytes.
+    ///
+    /// Every [[feed]] of the configuration must be a timestamped recording (csv or jsonl).
+    Replay {
+        /// Configuration file (TOML); without it, the built-in demo (config/replay.toml).
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Recorded seconds per wall second (1 = real time).
+        #[arg(long, conflicts_with = "fast")]
+        speed: Option<f64>,
+        /// As fast as the pipeline goes (the default with --out).
+        #[arg(long)]
+        fast: bool,
+        /// Write picture.json, tracks.json, alerts.json, incidents.json here at the end, then stop.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Decode a capture or recording: one JSON line per message on stdout, like decode1090.
     ///
     /// Each line has the timestamp (for recordings), the frame in hex, rs1090's decoded
@@ -193,7 +214,20 @@ fn main() -> ExitCode {
     };
     init_logging(cli.log_format, default_level);
     let result = match cli.command {
-        Command::Run { config } => run(config),
+        Command::Run { config } => run(config, None),
+        Command::Replay {
+            config,
+            speed,
+            fast,
+            out,
+        } => {
+            let speed = if fast || (speed.is_none() && out.is_some()) {
+                None
+            } else {
+                Some(speed.unwrap_or(1.0))
+            };
+            run(config, Some(ReplayMode { speed, out }))
+        }
         Command::Decode {
             file,
             format,
@@ -337,11 +371,39 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn run(config_path: Option<PathBuf>) -> Result<()> {
-    let loaded = match &config_path {
+/// `vigil replay`: how fast, and where the outputs go.
+#[derive(Debug, Clone)]
+struct ReplayMode {
+    /// Recorded seconds per wall second; `None`: as fast as possible.
+    speed: Option<f64>,
+    /// Outputs at the end, then stop.
+    out: Option<PathBuf>,
+}
+
+fn run(config_path: Option<PathBuf>, replay: Option<ReplayMode>) -> Result<()> {
+    let mut loaded = match &config_path {
         Some(p) => config::load(p)?,
         None => config::embedded_default()?,
     };
+    if let Some(mode) = &replay {
+        // A replay is paced by its control; every feed must be a recording with its times.
+        for f in &mut loaded.config.feeds {
+            match f {
+                vigil_feed::FeedConfig::File(file) => {
+                    file.timestamps = vigil_feed::Timestamps::Recorded;
+                    file.speed = mode.speed;
+                }
+                vigil_feed::FeedConfig::Tcp(t) => anyhow::bail!(
+                    "feed {:?} is a live TCP feed: `vigil replay` replays recordings only \
+                     (use `vigil run` for live feeds)",
+                    t.name
+                ),
+            }
+        }
+        if loaded.config.clock.start.is_some() {
+            anyhow::bail!("`vigil replay` runs on the recordings' own time: remove [clock] start");
+        }
+    }
     for w in config::validate(&loaded.config)? {
         tracing::warn!("{w}");
     }
@@ -365,7 +427,7 @@ fn run(config_path: Option<PathBuf>) -> Result<()> {
         .thread_name("vigil")
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(serve(loaded, prepared, time_base, radars, outputs))
+    runtime.block_on(serve(loaded, prepared, time_base, radars, outputs, replay))
 }
 
 async fn serve(
@@ -374,10 +436,29 @@ async fn serve(
     time_base: TimeBase,
     radars: Vec<vigil_radar::PreparedRadar>,
     outputs: Vec<vigil_radar::PreparedOutput>,
+    replay: Option<ReplayMode>,
 ) -> Result<()> {
     let cfg = loaded.config;
+    let control = replay
+        .as_ref()
+        .map(|m| Arc::new(vigil_feed::ReplayControl::new(m.speed)));
     let shutdown = CancellationToken::new();
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match cfg.clock.start {
+        Some(start) => {
+            tracing::info!(
+                start,
+                speed = cfg.clock.speed,
+                "virtual clock: starts at {start} and runs {}x",
+                cfg.clock.speed
+            );
+            Arc::new(vigil_core::ScaledClock::new(
+                SystemClock,
+                vigil_core::UnixTime(start),
+                cfg.clock.speed,
+            ))
+        }
+        None => Arc::new(SystemClock),
+    };
 
     let listener = tokio::net::TcpListener::bind(cfg.http.listen).await.with_context(|| {
         format!(
@@ -394,7 +475,13 @@ async fn serve(
     // A centre with radars only: keep the feed channel open, or the pipeline would log at
     // once that every feed has ended.
     let _no_feeds = prepared.is_empty().then(|| tx.clone());
-    let feeds = vigil_feed::Feeds::spawn(prepared, tx, clock.clone(), shutdown.clone());
+    let feeds = vigil_feed::Feeds::spawn_controlled(
+        prepared,
+        tx,
+        clock.clone(),
+        shutdown.clone(),
+        control.clone(),
+    );
     let (radar_tx, radar_rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
     let positions: Vec<_> = radars.iter().map(|r| r.config.origin()).collect();
     // The tracker runs on the picture's time: recorded when the feeds replay on their own
@@ -448,7 +535,12 @@ async fn serve(
             (!recorded).then(|| clock.clone()),
         ));
         let (tx, rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
-        let task = tokio::spawn(tracking::run(shared.clone(), rx, shutdown.clone()));
+        let task = tokio::spawn(tracking::run(
+            shared.clone(),
+            rx,
+            Duration::from_secs_f64(1.0 / cfg.clock.speed),
+            shutdown.clone(),
+        ));
         (Some(tx), Some((shared, task)))
     } else {
         (None, None)
@@ -496,7 +588,8 @@ async fn serve(
         .with_radar(radar_shared.clone())
         .with_tracks(tracker.as_ref().map(|(t, _)| t.clone()))
         .with_links(links.as_ref().map(|(l, _)| l.clone()))
-        .with_identity(cfg.centre.party.clone(), cfg.centre.exercise),
+        .with_identity(cfg.centre.party.clone(), cfg.centre.exercise)
+        .with_replay(control.clone()),
     );
     let mut output_tasks = Vec::new();
     for output in outputs {
@@ -559,6 +652,9 @@ async fn serve(
             "the UI was built without its basemap: run `npm ci --prefix ui`, then build vigil again"
         );
     }
+    if let Some(out) = replay.and_then(|m| m.out) {
+        tokio::spawn(replay_outputs(shared.clone(), out, shutdown.clone()));
+    }
     let server_shutdown = shutdown.clone();
     let server = axum::serve(listener, http::router(shared, access, live, layout))
         .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
@@ -591,6 +687,58 @@ async fn serve(
     }
     tracing::info!("vigil stopped");
     served.context("HTTP server failed")
+}
+
+/// At the end of a replay (every feed ended, the tracker up to date), writes the picture,
+/// tracks, alerts and incidents to `out` and stops the centre.
+async fn replay_outputs(shared: Arc<pipeline::Shared>, out: PathBuf, shutdown: CancellationToken) {
+    use std::sync::atomic::Ordering;
+    loop {
+        let done = shared.feeds_ended.load(Ordering::Acquire)
+            && shared
+                .tracks
+                .as_ref()
+                .is_none_or(|t| t.ended.load(Ordering::Acquire));
+        if done {
+            break;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    }
+    let picture = {
+        let st = shared.lock();
+        st.picture.readsb_json(shared.now(&st))
+    };
+    let mut files = vec![("picture.json", picture)];
+    if let Some(t) = &shared.tracks {
+        files.push(("tracks.json", t.tracks_json()));
+        let e = t.lock();
+        if let Some(d) = e.desk.as_ref() {
+            files.push(("alerts.json", d.alerts_json()));
+            files.push(("incidents.json", d.incidents_json()));
+        }
+    }
+    let written = std::fs::create_dir_all(&out).and_then(|()| {
+        for (name, v) in &files {
+            let mut bytes = serde_json::to_vec_pretty(v).map_err(std::io::Error::other)?;
+            bytes.push(b'\n');
+            std::fs::write(out.join(name), bytes)?;
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => {
+            println!("vigil: replay done; outputs in {}", out.display());
+            let _ = std::io::stdout().flush();
+        }
+        Err(e) => tracing::error!(
+            "cannot write the replay's outputs to {}: {e}",
+            out.display()
+        ),
+    }
+    shutdown.cancel();
 }
 
 /// Users, sessions and tokens. A centre without `[[user]]` on a loopback address gets an

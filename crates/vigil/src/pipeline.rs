@@ -56,6 +56,10 @@ pub struct Shared {
     pub links: Option<Arc<crate::links::LinksShared>>,
     /// The centre's party (`[centre] party`).
     pub party: String,
+    /// Every feed has ended and the picture has taken all they sent.
+    pub feeds_ended: std::sync::atomic::AtomicBool,
+    /// The replay's control, when the centre replays recordings (`vigil replay`).
+    pub replay: Option<Arc<vigil_feed::ReplayControl>>,
     /// Whether the centre runs an exercise (`[centre] exercise`).
     pub exercise: bool,
 }
@@ -106,6 +110,8 @@ impl Shared {
             tracks: None,
             links: None,
             party: String::new(),
+            feeds_ended: std::sync::atomic::AtomicBool::new(false),
+            replay: None,
             exercise: false,
         }
     }
@@ -119,6 +125,12 @@ impl Shared {
     /// With the centre's links.
     pub fn with_links(mut self, links: Option<Arc<crate::links::LinksShared>>) -> Self {
         self.links = links;
+        self
+    }
+
+    /// With a replay's control (`vigil replay`).
+    pub fn with_replay(mut self, control: Option<Arc<vigil_feed::ReplayControl>>) -> Self {
+        self.replay = control;
         self
     }
 
@@ -268,6 +280,7 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<FeedBatch>, setting
                     if let Some(tx) = &settings.tracker {
                         let _ = tx.send(tracking::Input::FeedsEnded).await;
                     }
+                    shared.feeds_ended.store(true, std::sync::atomic::Ordering::Release);
                     let st = shared.lock();
                     tracing::info!(
                         aircraft = st.picture.len(),

@@ -703,6 +703,8 @@ pub struct TrackerShared {
     engine: Mutex<Engine>,
     /// The injected clock when the centre runs on it; `None` on recorded time.
     clock: Option<Arc<dyn Clock>>,
+    /// Every feed has ended and the tracker has taken all they sent (a replay's end).
+    pub ended: std::sync::atomic::AtomicBool,
 }
 
 impl TrackerShared {
@@ -711,6 +713,7 @@ impl TrackerShared {
         Self {
             engine: Mutex::new(engine),
             clock,
+            ended: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -754,9 +757,11 @@ impl TrackerShared {
 pub async fn run(
     shared: Arc<TrackerShared>,
     mut rx: mpsc::Receiver<Input>,
+    tick: Duration,
     shutdown: CancellationToken,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    // One second of the centre's clock (shorter on a virtual clock that runs faster).
+    let mut tick = tokio::time::interval(tick.max(Duration::from_millis(5)));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -777,6 +782,7 @@ pub async fn run(
                 Some(Input::FeedsEnded) => {
                     let mut e = shared.lock();
                     e.feeds_ended();
+                    shared.ended.store(true, std::sync::atomic::Ordering::Release);
                     let confirmed = e.tracker().map_or(0, |t| t.tracks().filter(|t| t.is_confirmed()).count());
                     let stats = e.stats();
                     tracing::info!(
@@ -1109,7 +1115,12 @@ mod tests {
         let shared = Arc::new(TrackerShared::new(engine(), None));
         let (tx, rx) = mpsc::channel(4);
         let shutdown = CancellationToken::new();
-        let task = tokio::spawn(run(shared.clone(), rx, shutdown.clone()));
+        let task = tokio::spawn(run(
+            shared.clone(),
+            rx,
+            Duration::from_secs(1),
+            shutdown.clone(),
+        ));
         for k in 0..6 {
             let t = 1000.0 + f64::from(k);
             tx.send(Input::Adsb {

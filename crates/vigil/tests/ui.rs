@@ -19,7 +19,8 @@
 mod common;
 
 use common::{
-    Service, get, partner_for, project_root, request, start_partner, start_service, tempdir, text,
+    Fleet, Service, get, partner_for, project_root, request, start_partner, start_service, tempdir,
+    text,
 };
 use serde_json::{Value, json};
 use std::io::Write as _;
@@ -270,67 +271,6 @@ fn ui_in_a_browser() {
     assert_eq!(r.status, 403, "the audit record is for supervisors");
     let _ = partner.kill();
     let _ = partner.wait();
-}
-
-/// 5,000 aircraft on a grid over Europe, flying straight at airliner speeds.
-struct Fleet {
-    states: Vec<vigil_codec::encode::AircraftState>,
-}
-
-impl Fleet {
-    fn new(n: usize) -> Fleet {
-        use vigil_codec::encode::AircraftState;
-        use vigil_codec::modes::Callsign;
-        use vigil_core::{IcaoAddress, LatLon};
-        let side = (n as f64).sqrt().ceil() as usize;
-        let states = (0..n)
-            .map(|i| {
-                let (r, c) = (i / side, i % side);
-                let lat = 42.0 + 14.0 * r as f64 / side as f64;
-                let lon = -4.0 + 30.0 * c as f64 / side as f64;
-                let mut s = AircraftState::new(
-                    IcaoAddress::new(0x40_0000 + i as u32),
-                    LatLon::new(lat, lon),
-                    20_000 + (i % 20) as i32 * 1_000,
-                );
-                s.callsign = Some(Callsign::from_text(&format!("VGL{i:04}")));
-                s.gs_kt = 250.0 + (i % 230) as f64;
-                s.track_deg = (i * 37 % 360) as f64;
-                // A few emergencies, as a real picture has now and then.
-                s.squawk = match i % 1000 {
-                    7 => 0x7700,
-                    507 => 0x7600,
-                    _ => 0x1000 + (i % 0o777) as u16,
-                };
-                s
-            })
-            .collect();
-        Fleet { states }
-    }
-
-    /// Moves every aircraft `dt` seconds on, then appends its squitters to `out`: even and odd
-    /// positions (a global CPR decode each second), velocity, and every 5 s identification.
-    fn second(&mut self, t: f64, dt: f64, out: &mut Vec<u8>) {
-        use vigil_codec::encode::{
-            airborne_position, beast_frame, df5, identification, ticks_12mhz, velocity,
-        };
-        let ticks = ticks_12mhz(vigil_core::UnixTime(t));
-        for (i, s) in self.states.iter_mut().enumerate() {
-            let d = s.gs_kt * 1852.0 / 3600.0 * dt;
-            let (sin, cos) = s.track_deg.to_radians().sin_cos();
-            let lat = s.position.lat + d * cos / 111_320.0;
-            let lon = s.position.lon + d * sin / (111_320.0 * lat.to_radians().cos());
-            s.position = vigil_core::LatLon::new(lat, lon);
-            beast_frame(out, &airborne_position(s, false), ticks, 200);
-            beast_frame(out, &airborne_position(s, true), ticks + 6_000_000, 200);
-            beast_frame(out, &velocity(s), ticks + 3_000_000, 200);
-            if (t as usize + i).is_multiple_of(5) {
-                beast_frame(out, &identification(s), ticks + 1_000_000, 200);
-                // The squawk comes in surveillance replies (DF5), as from a real transponder.
-                beast_frame(out, &df5(s), ticks + 2_000_000, 200);
-            }
-        }
-    }
 }
 
 /// Serves the fleet's Beast stream on `listener` to whoever connects, until `stop`.

@@ -11,6 +11,7 @@ import { IncidentsPanel } from './incidents.js';
 import { AlertsPanel, LinksPanel, DetailsPanel } from './panels.js';
 import { h, setChildren, fmtTime } from './util.js';
 import { beep, soundEnabled, setSound } from './sound.js';
+import { ReplayBar } from './replay.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -57,6 +58,7 @@ const map = new MapView($('#map'), {
   onClick: (x, y) => select(trackLayer.hit(x, y)),
 });
 map.layers.push(trackLayer, incidentLayer);
+const replayBar = new ReplayBar($('#replay'), post);
 
 const pictureNow = () => (Number.isFinite(S.now) ? S.now + (performance.now() - S.nowAt) / 1000 : NaN);
 
@@ -316,6 +318,9 @@ function onMessage(m) {
     }
     case 'links':
       links.update(m);
+      break;
+    case 'replay':
+      replayBar.update(m);
       break;
     default:
       break;

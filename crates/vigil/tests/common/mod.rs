@@ -164,7 +164,7 @@ impl Drop for Service {
 /// Starts `vigil run --config` with its stderr in the file `stderr`; its first stdout line is
 /// the URL (port 0: a free one).
 pub fn start_service(config: &Path, stderr: &Path) -> Service {
-    let mut child = Command::new(VIGIL)
+    let child = Command::new(VIGIL)
         .args(["run", "--config", config.to_str().expect("utf-8")])
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
@@ -172,34 +172,42 @@ pub fn start_service(config: &Path, stderr: &Path) -> Service {
         .stderr(std::fs::File::create(stderr).expect("stderr file"))
         .spawn()
         .expect("vigil starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
+    Service::from_child(child, stderr)
+}
+
+impl Service {
+    /// A started centre (`vigil run` or `vigil replay`, stdout piped, stderr in `stderr`):
+    /// waits for the URL on its first stdout line.
+    pub fn from_child(mut child: Child, stderr: &Path) -> Service {
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
             }
-        }
-    });
-    let first = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| {
-            panic!(
-                "no URL on stdout within 60 s; stderr:\n{}",
-                std::fs::read_to_string(stderr).unwrap_or_default()
-            )
         });
-    let addr = first
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("first stdout line has the URL: {first:?}"))
-        .to_owned();
-    Service {
-        child,
-        addr,
-        stderr: stderr.to_path_buf(),
+        let first = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no URL on stdout within 60 s; stderr:\n{}",
+                    std::fs::read_to_string(stderr).unwrap_or_default()
+                )
+            });
+        let addr = first
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("first stdout line has the URL: {first:?}"))
+            .to_owned();
+        Service {
+            child,
+            addr,
+            stderr: stderr.to_path_buf(),
+        }
     }
 }
 
@@ -262,4 +270,114 @@ pub fn start_partner(config: &Path, dir: &Path) -> Child {
         .stderr(std::fs::File::create(dir.join("partner.log")).expect("log"))
         .spawn()
         .expect("partner centre")
+}
+
+// ---- synthetic traffic ----------------------------------------------------------------
+
+/// Synthetic traffic: `n` aircraft on a grid over Europe, flying straight at airliner
+/// speeds, squittering ADS-B in Beast framing.
+#[allow(dead_code)] // used by ui.rs and replay.rs
+pub struct Fleet {
+    /// Each aircraft's state (tests change squawks).
+    pub states: Vec<vigil_codec::encode::AircraftState>,
+}
+
+#[allow(dead_code)] // used by ui.rs and replay.rs
+impl Fleet {
+    /// The fleet at its start.
+    pub fn new(n: usize) -> Fleet {
+        use vigil_codec::encode::AircraftState;
+        use vigil_codec::modes::Callsign;
+        use vigil_core::{IcaoAddress, LatLon};
+        let side = (n as f64).sqrt().ceil() as usize;
+        let states = (0..n)
+            .map(|i| {
+                let (r, c) = (i / side, i % side);
+                let lat = 42.0 + 14.0 * r as f64 / side as f64;
+                let lon = -4.0 + 30.0 * c as f64 / side as f64;
+                let mut s = AircraftState::new(
+                    IcaoAddress::new(0x40_0000 + i as u32),
+                    LatLon::new(lat, lon),
+                    20_000 + (i % 20) as i32 * 1_000,
+                );
+                s.callsign = Some(Callsign::from_text(&format!("VGL{i:04}")));
+                s.gs_kt = 250.0 + (i % 230) as f64;
+                s.track_deg = (i * 37 % 360) as f64;
+                // A few emergencies, as a real picture has now and then.
+                s.squawk = match i % 1000 {
+                    7 => 0x7700,
+                    507 => 0x7600,
+                    _ => 0x1000 + (i % 0o777) as u16,
+                };
+                s
+            })
+            .collect();
+        Fleet { states }
+    }
+
+    /// Moves every aircraft `dt` seconds on, then appends its squitters to `out`: even and odd
+    /// positions (a global CPR decode each second), velocity, and every 5 s identification.
+    pub fn second(&mut self, t: f64, dt: f64, out: &mut Vec<u8>) {
+        use vigil_codec::encode::{
+            airborne_position, beast_frame, df5, identification, ticks_12mhz, velocity,
+        };
+        let ticks = ticks_12mhz(vigil_core::UnixTime(t));
+        for (i, s) in self.states.iter_mut().enumerate() {
+            let d = s.gs_kt * 1852.0 / 3600.0 * dt;
+            let (sin, cos) = s.track_deg.to_radians().sin_cos();
+            let lat = s.position.lat + d * cos / 111_320.0;
+            let lon = s.position.lon + d * sin / (111_320.0 * lat.to_radians().cos());
+            s.position = vigil_core::LatLon::new(lat, lon);
+            beast_frame(out, &airborne_position(s, false), ticks, 200);
+            beast_frame(out, &airborne_position(s, true), ticks + 6_000_000, 200);
+            beast_frame(out, &velocity(s), ticks + 3_000_000, 200);
+            if (t as usize + i).is_multiple_of(5) {
+                beast_frame(out, &identification(s), ticks + 1_000_000, 200);
+                // The squawk comes in surveillance replies (DF5), as from a real transponder.
+                beast_frame(out, &df5(s), ticks + 2_000_000, 200);
+            }
+        }
+    }
+
+    /// Writes `seconds` of the fleet's squitters from `t0` as a `unix_ts,beast_hex` CSV
+    /// recording (the format of the real recordings), calling `each(second, fleet)` before
+    /// each second (to change squawks).
+    pub fn write_csv(
+        &mut self,
+        path: &Path,
+        t0: f64,
+        seconds: u32,
+        mut each: impl FnMut(u32, &mut Fleet),
+    ) {
+        let mut out = String::new();
+        let mut buf = Vec::new();
+        for k in 0..seconds {
+            each(k, self);
+            let t = t0 + f64::from(k);
+            buf.clear();
+            self.second(t, 1.0, &mut buf);
+            // One Beast record per line: split at the unescaped 0x1a that starts a record.
+            let mut i = 0;
+            let mut n = 0usize;
+            while i < buf.len() {
+                let start = i;
+                i += 2;
+                while i < buf.len() {
+                    if buf[i] == 0x1a {
+                        if buf.get(i + 1) == Some(&0x1a) {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                // Frames of one second spread over it, in order.
+                let ts = t + n as f64 * 1e-4;
+                n += 1;
+                out.push_str(&format!("{ts:.6},{}\n", hex::encode(&buf[start..i])));
+            }
+        }
+        std::fs::write(path, out).expect("write recording");
+    }
 }
