@@ -77,6 +77,13 @@ impl RenegadeDesk {
         &self.incidents
     }
 
+    /// Takes the incidents of an engine restored from the store after a restart (its
+    /// workflow must be the desk's; the channels stay the desk's configured ones).
+    pub fn restore_incidents(&mut self, mut restored: IncidentEngine) {
+        restored.set_channels(self.incidents.channels().to_vec());
+        self.incidents = restored;
+    }
+
     /// One cycle: rules on every track, then incidents from the categories. The caller
     /// delivers the notifications and persists the audit records.
     pub fn cycle(&mut self, now: UnixTime, views: &[TrackView]) -> DeskReport {

@@ -75,6 +75,8 @@ pub struct Access {
     pub open_read: bool,
     secure_cookie: bool,
     audit: Mutex<VecDeque<AccessRecord>>,
+    /// Where audit records are kept for good.
+    store: Option<Arc<crate::store::CentreStore>>,
 }
 
 /// The wall clock (sessions expire in real time, whatever time the picture runs on).
@@ -99,7 +101,14 @@ impl Access {
             open_read,
             secure_cookie,
             audit: Mutex::new(VecDeque::new()),
+            store: None,
         })
+    }
+
+    /// Keeps the audit records in the centre's store too.
+    pub fn with_store(mut self, store: Option<Arc<crate::store::CentreStore>>) -> Self {
+        self.store = store;
+        self
     }
 
     fn auth(&self) -> MutexGuard<'_, Auth> {
@@ -116,13 +125,27 @@ impl Access {
         if a.len() == KEEP_AUDIT {
             a.pop_front();
         }
-        a.push_back(AccessRecord {
+        let record = AccessRecord {
             at: wall_now().secs(),
             user: user.to_owned(),
             action: action.to_owned(),
             ok,
             detail,
-        });
+        };
+        if let Some(s) = &self.store {
+            let entry = vigil_store::AuditEntry {
+                seq: 0,
+                at: record.at,
+                kind: "access".into(),
+                actor: record.user.clone(),
+                json: serde_json::to_string(&record).unwrap_or_default(),
+                exercise: s.exercise,
+            };
+            if let Err(e) = s.store.append_audit(vec![entry], None) {
+                tracing::error!("cannot store an audit record: {e}");
+            }
+        }
+        a.push_back(record);
     }
 
     /// The audit records, oldest first.

@@ -55,6 +55,9 @@ pub struct Config {
     /// Links to partner centres.
     #[serde(default)]
     pub links: crate::links::LinksSection,
+    /// The centre's store: raw inputs, incidents, audit, alerts, users, configuration.
+    #[serde(default)]
+    pub store: crate::store::StoreSection,
     /// The centre's clock: the wall clock, or a virtual one (a scenario's date, faster).
     #[serde(default)]
     pub clock: ClockSection,
@@ -550,6 +553,13 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
     }
     if config.clock.start.is_none() && config.clock.speed != 1.0 {
         bail!("`clock.speed` needs `clock.start` (the wall clock runs at its own speed)");
+    }
+    if config
+        .store
+        .raw_retention_s
+        .is_some_and(|r| !(r.is_finite() && r > 0.0))
+    {
+        bail!("`store.raw_retention_s` must be a positive number of seconds (or absent: keep all)");
     }
     if config.http.max_ui_clients == 0 {
         bail!("`http.max_ui_clients` must be at least 1");

@@ -46,6 +46,7 @@ pub fn router(
         .route("/data/partner.json", get(partner))
         .route("/data/audit.json", get(audit))
         .route("/data/replay.json", get(replay_status))
+        .route("/data/store.json", get(store_stats))
         .route("/api/replay", post(replay_command))
         .route("/api/reports", post(report))
         .route("/api/incidents/{id}/actions", post(incident_action))
@@ -268,6 +269,17 @@ where
     match f(desk, actor, now) {
         Ok(v) => {
             engine.rerun_desk(now);
+            // Answered only once the transition is committed to the store: an acknowledged
+            // action survives a crash.
+            if let Err(e) = t.persist(&mut engine) {
+                tracing::error!("{e:#}");
+                access.record(&actor.user, what, false, format!("not stored: {e:#}"));
+                return refuse(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("the action was taken but could not be stored: {e:#}"),
+                );
+            }
+            drop(engine);
             access.record(&actor.user, what, true, "");
             Json(v).into_response()
         }
@@ -632,5 +644,22 @@ async fn replay_command(
             access.record(&who.actor.user, &what, false, e);
             refuse(StatusCode::BAD_REQUEST, e)
         }
+    }
+}
+
+/// `GET /data/store.json`: the store's counters (404 without `[store]`).
+async fn store_stats(State(shared): State<Arc<Shared>>) -> Response {
+    match &shared.store {
+        Some((s, _)) => Json(json!({
+            "path": s.store.path(),
+            "exercise": s.exercise,
+            "record_raw": s.record_raw,
+            "stats": s.store.stats(),
+        }))
+        .into_response(),
+        None => refuse(
+            StatusCode::NOT_FOUND,
+            "this centre has no store: add [store] path = \"centre.db\" to its configuration",
+        ),
     }
 }

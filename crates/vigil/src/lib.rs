@@ -13,5 +13,6 @@ pub mod live;
 pub mod pipeline;
 pub mod radar;
 pub mod renegade;
+pub mod store;
 pub mod tracking;
 pub mod ui;

@@ -123,6 +123,9 @@ enum Command {
     /// Example: `vigil user add anna --role supervisor >> centre.toml`
     #[command(subcommand)]
     User(UserCommand),
+    /// The centre's store: export its recorded frames as a recording `vigil replay` plays.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Certificates for links: party CAs, centre certificates, revocation lists.
     #[command(subcommand)]
     Certs(link_cli::CertsCommand),
@@ -132,6 +135,30 @@ enum Command {
     /// Run or inspect the centre's links on their own.
     #[command(subcommand)]
     Link(link_cli::LinkCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreCommand {
+    /// Write the Mode S frames a centre recorded (`[store] record_raw`) as a `unix_ts,beast_hex`
+    /// CSV recording, the format `vigil replay` and `vigil decode` read.
+    ///
+    /// Example: `vigil store export centre.db --out day.csv --from 1698140000 --to 1698150000`
+    Export {
+        /// The store (the file of `[store] path`).
+        store: PathBuf,
+        /// The CSV file to write.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Only frames received at or after this time (Unix seconds).
+        #[arg(long)]
+        from: Option<f64>,
+        /// Only frames received before this time (Unix seconds).
+        #[arg(long)]
+        to: Option<f64>,
+        /// Only this sensor's frames.
+        #[arg(long)]
+        sensor: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,6 +173,10 @@ enum UserCommand {
         /// Read the password from the first line of stdin instead of asking (for scripts).
         #[arg(long)]
         password_stdin: bool,
+        /// Add the user to this centre store (the file of `[store] path`) instead of printing
+        /// a `[[user]]` table; the centre reads it at its next start.
+        #[arg(long, value_name = "FILE")]
+        store: Option<PathBuf>,
     },
 }
 
@@ -244,7 +275,15 @@ fn main() -> ExitCode {
             name,
             role,
             password_stdin,
-        }) => user_add_cmd(&name, &role, password_stdin),
+            store,
+        }) => user_add_cmd(&name, &role, password_stdin, store.as_deref()),
+        Command::Store(StoreCommand::Export {
+            store,
+            out,
+            from,
+            to,
+            sensor,
+        }) => store_export_cmd(&store, &out, from, to, sensor.as_deref()),
         Command::Certs(c) => link_cli::certs_cmd(c),
         Command::Ledger(c) => match link_cli::ledger_cmd(c) {
             Ok(true) => Ok(()),
@@ -504,6 +543,15 @@ async fn serve(
             );
         }
     }
+    let store = vigil::store::CentreStore::open(&cfg.store, &loaded.base_dir, cfg.centre.exercise)?
+        .map(Arc::new);
+    if let Some(st) = &store {
+        let text = toml::to_string(&cfg).unwrap_or_default();
+        st.store
+            .record_config(SystemClock.now().secs(), &loaded.origin.to_string(), &text)
+            .context("cannot store the configuration in force")?;
+        tracing::info!(path = %st.store.path().display(), "store open");
+    }
     let mut airspace = None;
     let (tracker_tx, tracker) = if cfg.tracker.enabled {
         let sensors = tracking::Sensors::new(
@@ -525,8 +573,16 @@ async fn serve(
             cfg.centre.name.clone(),
         )?;
         if cfg.renegade.enabled {
-            let desk = vigil::renegade::CentreDesk::new(&cfg.renegade, &loaded.base_dir)
+            let mut desk = vigil::renegade::CentreDesk::new(&cfg.renegade, &loaded.base_dir)
                 .context("cannot start the renegade desk ([renegade])")?;
+            if let Some(st) = &store {
+                let n = st
+                    .restore_desk(&mut desk)
+                    .context("cannot resume the incidents from the store")?;
+                if n > 0 {
+                    tracing::info!(incidents = n, "incidents resumed from the store");
+                }
+            }
             airspace = desk.airspace().cloned();
             engine.desk = Some(desk);
         }
@@ -534,6 +590,9 @@ async fn serve(
             engine,
             (!recorded).then(|| clock.clone()),
         ));
+        if let Some(st) = &store {
+            let _ = shared.store.set(st.clone());
+        }
         let (tx, rx) = tokio::sync::mpsc::channel(cfg.pipeline.channel_capacity);
         let task = tokio::spawn(tracking::run(
             shared.clone(),
@@ -589,7 +648,11 @@ async fn serve(
         .with_tracks(tracker.as_ref().map(|(t, _)| t.clone()))
         .with_links(links.as_ref().map(|(l, _)| l.clone()))
         .with_identity(cfg.centre.party.clone(), cfg.centre.exercise)
-        .with_replay(control.clone()),
+        .with_replay(control.clone())
+        .with_store(
+            store.clone(),
+            cfg.feeds.iter().map(|f| f.name().to_owned()).collect(),
+        ),
     );
     let mut output_tasks = Vec::new();
     for output in outputs {
@@ -639,7 +702,7 @@ async fn serve(
     let _ = std::io::stdout().flush();
     tracing::info!("the operator UI is at http://{addr}/");
 
-    let access = Arc::new(make_access(&cfg, addr)?);
+    let access = Arc::new(make_access(&cfg, addr, store.clone())?);
     let live = Arc::new(vigil::live::Live::new(cfg.http.max_ui_clients));
     let live_task = tokio::spawn(vigil::live::run(
         shared.clone(),
@@ -684,6 +747,11 @@ async fn serve(
     }
     if let Some((_, running)) = links {
         running.join().await;
+    }
+    if let Some(st) = &store
+        && let Err(e) = st.store.flush()
+    {
+        tracing::error!("the store did not take everything before stopping: {e}");
     }
     tracing::info!("vigil stopped");
     served.context("HTTP server failed")
@@ -744,8 +812,25 @@ async fn replay_outputs(shared: Arc<pipeline::Shared>, out: PathBuf, shutdown: C
 /// Users, sessions and tokens. A centre without `[[user]]` on a loopback address gets an
 /// `admin` supervisor with a random password for this run (printed on stderr): the demo
 /// works on a fresh clone, and no password is ever a default.
-fn make_access(cfg: &config::Config, addr: std::net::SocketAddr) -> Result<vigil::access::Access> {
+fn make_access(
+    cfg: &config::Config,
+    addr: std::net::SocketAddr,
+    store: Option<Arc<vigil::store::CentreStore>>,
+) -> Result<vigil::access::Access> {
     let mut users = cfg.users.clone();
+    if let Some(st) = &store {
+        // Users added with `vigil user add --store`; a name in the config wins.
+        for u in st.store.users()? {
+            if users.iter().any(|c| c.name == u.name) {
+                continue;
+            }
+            users.push(vigil_auth::UserConfig {
+                name: u.name,
+                role: u.role.parse()?,
+                password_hash: u.password_hash,
+            });
+        }
+    }
     if users.is_empty() {
         // `validate` refuses a non-loopback address without users.
         let password = vigil_auth::random_password(16)?;
@@ -764,7 +849,8 @@ fn make_access(cfg: &config::Config, addr: std::net::SocketAddr) -> Result<vigil
         cfg.renegade.users.clone(),
         cfg.http.open_read,
         cfg.http.secure_cookie,
-    )?)
+    )?
+    .with_store(store))
 }
 
 /// Starts the centre's links when `[links]` configures any: what the renegade desk
@@ -850,7 +936,57 @@ async fn signals(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-fn user_add_cmd(name: &str, role: &str, password_stdin: bool) -> Result<()> {
+fn store_export_cmd(
+    path: &std::path::Path,
+    out: &std::path::Path,
+    from: Option<f64>,
+    to: Option<f64>,
+    sensor: Option<&str>,
+) -> Result<()> {
+    use std::fmt::Write as _;
+    if !path.exists() {
+        anyhow::bail!("no store at {} (the file of [store] path)", path.display());
+    }
+    let store = vigil_store::Store::open(path, vigil_store::StoreOptions::default())
+        .with_context(|| format!("cannot open the store {}", path.display()))?;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let (mut line, mut record) = (String::new(), Vec::new());
+    let mut failed = None;
+    let n = store.raw_frames(from, to, |f| {
+        if f.kind != vigil_store::RawKind::ModeS || sensor.is_some_and(|s| s != f.sensor) {
+            return true;
+        }
+        record.clear();
+        vigil_codec::encode::beast_frame(&mut record, &f.bytes, 0, 0);
+        line.clear();
+        let _ = writeln!(line, "{:.6},{}", f.recv_time, hex::encode(&record));
+        if let Err(e) = w.write_all(line.as_bytes()) {
+            failed = Some(e);
+            return false;
+        }
+        true
+    })?;
+    if let Some(e) = failed {
+        return Err(e).with_context(|| format!("cannot write {}", out.display()));
+    }
+    w.flush()?;
+    store.close()?;
+    eprintln!(
+        "{n} frames read from {}; recording in {}",
+        path.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn user_add_cmd(
+    name: &str,
+    role: &str,
+    password_stdin: bool,
+    store: Option<&std::path::Path>,
+) -> Result<()> {
     let role: vigil_auth::Role = role.parse()?;
     vigil_auth::check_name(name)?;
     let password = if password_stdin {
@@ -869,6 +1005,19 @@ fn user_add_cmd(name: &str, role: &str, password_stdin: bool) -> Result<()> {
         first
     };
     let hash = vigil_auth::hash_password(&password)?;
+    if let Some(path) = store {
+        let st = vigil_store::Store::open(path, vigil_store::StoreOptions::default())
+            .with_context(|| format!("cannot open the store {}", path.display()))?;
+        st.put_user(vigil_store::UserRow {
+            name: name.to_owned(),
+            role: role.to_string(),
+            password_hash: hash,
+            created: SystemClock.now().secs(),
+        })?;
+        st.close()?;
+        eprintln!("user {name} ({role}) added to {}", path.display());
+        return Ok(());
+    }
     println!("[[user]]");
     println!("name = {name:?}");
     println!("role = \"{role}\"");

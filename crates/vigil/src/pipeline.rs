@@ -60,6 +60,8 @@ pub struct Shared {
     pub feeds_ended: std::sync::atomic::AtomicBool,
     /// The replay's control, when the centre replays recordings (`vigil replay`).
     pub replay: Option<Arc<vigil_feed::ReplayControl>>,
+    /// The centre's store, and the feeds' names for its raw rows.
+    pub store: Option<(Arc<crate::store::CentreStore>, Vec<String>)>,
     /// Whether the centre runs an exercise (`[centre] exercise`).
     pub exercise: bool,
 }
@@ -112,6 +114,7 @@ impl Shared {
             party: String::new(),
             feeds_ended: std::sync::atomic::AtomicBool::new(false),
             replay: None,
+            store: None,
             exercise: false,
         }
     }
@@ -125,6 +128,16 @@ impl Shared {
     /// With the centre's links.
     pub fn with_links(mut self, links: Option<Arc<crate::links::LinksShared>>) -> Self {
         self.links = links;
+        self
+    }
+
+    /// With the centre's store; `names` are the feeds' names by sensor id.
+    pub fn with_store(
+        mut self,
+        store: Option<Arc<crate::store::CentreStore>>,
+        names: Vec<String>,
+    ) -> Self {
+        self.store = store.map(|s| (s, names));
         self
     }
 
@@ -264,6 +277,12 @@ pub async fn run(shared: Arc<Shared>, mut rx: mpsc::Receiver<FeedBatch>, setting
             _ = shared.shutdown.cancelled() => break,
             batch = rx.recv(), if feeds_open => match batch {
                 Some(batch) => {
+                    if let Some((store, names)) = &shared.store {
+                        let name = names.get(usize::from(batch.sensor.0)).map_or("?", String::as_str);
+                        // Waits only when the store's queue is full (it writes in batches off
+                        // this task); an error is counted in the store's stats and logged there.
+                        let _ = store.record_batch(name, &batch);
+                    }
                     let mut observations = Vec::new();
                     let mut emergencies = Vec::new();
                     let wanted = settings.tracker.is_some().then_some((&mut observations, &mut emergencies));

@@ -161,6 +161,8 @@ pub struct CentreDesk {
     /// What the centre offers its links (their release policies decide what goes): set
     /// when the centre has links ([`CentreDesk::enable_outbound`]).
     outbound: Option<Outbound>,
+    /// Audit records not yet in the store ([`CentreDesk::take_unsaved`]).
+    unsaved: Vec<AuditRecord>,
 }
 
 /// What the desk offers the centre's links, labelled with the centre as origin.
@@ -251,6 +253,7 @@ impl CentreDesk {
             plan_problems: Vec::new(),
             views: Vec::new(),
             outbound: None,
+            unsaved: Vec::new(),
         };
         for f in &section.flight_plans {
             let p = resolve(f, base_dir);
@@ -467,6 +470,7 @@ impl CentreDesk {
     fn keep(&mut self, audit: Vec<AuditRecord>, notifications: Vec<Notification>) {
         let at = self.last_cycle.unwrap_or(UnixTime(0.0));
         self.offer_audit(&audit, at);
+        self.unsaved.extend(audit.iter().cloned());
         for a in audit {
             if self.audit.len() == KEEP {
                 self.audit.pop_front();
@@ -529,6 +533,36 @@ impl CentreDesk {
             })?;
         self.keep(audit, notes);
         Ok(serde_json::to_value(t).unwrap_or(Value::Null))
+    }
+
+    /// Audit records made since the last call, for the store: every incident transition, in
+    /// order.
+    pub fn take_unsaved(&mut self) -> Vec<AuditRecord> {
+        std::mem::take(&mut self.unsaved)
+    }
+
+    /// The incident engine's state as JSON (kept in the store beside the audit records it
+    /// follows, so a restart resumes from it).
+    pub fn incidents_snapshot(&self) -> Option<String> {
+        serde_json::to_string(&self.desk.incidents().snapshot()).ok()
+    }
+
+    /// Resumes from the store after a restart: the incident engine's last snapshot, and the
+    /// latest audit records for the API. Returns how many incidents came back.
+    pub fn restore(&mut self, snapshot: &str, audit: Vec<AuditRecord>) -> Result<usize> {
+        let snap: vigil_incident::EngineSnapshot = serde_json::from_str(snapshot)
+            .context("the stored incident snapshot is not readable")?;
+        let engine = vigil_incident::IncidentEngine::restore(snap)
+            .context("the stored incident snapshot does not fit the workflow")?;
+        let n = engine.all().count();
+        self.desk.restore_incidents(engine);
+        for a in audit {
+            if self.audit.len() == KEEP {
+                self.audit.pop_front();
+            }
+            self.audit.push_back(a);
+        }
+        Ok(n)
     }
 
     /// The workflow the desk's incidents follow (the UI draws its ladder and buttons).

@@ -705,6 +705,8 @@ pub struct TrackerShared {
     clock: Option<Arc<dyn Clock>>,
     /// Every feed has ended and the tracker has taken all they sent (a replay's end).
     pub ended: std::sync::atomic::AtomicBool,
+    /// The centre's store, where the desk's audit records go.
+    pub store: std::sync::OnceLock<Arc<crate::store::CentreStore>>,
 }
 
 impl TrackerShared {
@@ -714,6 +716,16 @@ impl TrackerShared {
             engine: Mutex::new(engine),
             clock,
             ended: std::sync::atomic::AtomicBool::new(false),
+            store: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Writes what the desk did since the last call to the store (durably), if there is one.
+    /// Called under the engine's lock, so records go in the order they were made.
+    pub fn persist(&self, engine: &mut Engine) -> anyhow::Result<()> {
+        match (self.store.get(), engine.desk.as_mut()) {
+            (Some(store), Some(desk)) => store.persist_desk(desk),
+            _ => Ok(()),
         }
     }
 
@@ -763,6 +775,7 @@ pub async fn run(
     // One second of the centre's clock (shorter on a virtual clock that runs faster).
     let mut tick = tokio::time::interval(tick.max(Duration::from_millis(5)));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut last_alerts = std::time::Instant::now();
     loop {
         tokio::select! {
             biased;
@@ -802,8 +815,29 @@ pub async fn run(
                 }
             }
         }
+        save(&shared, &mut last_alerts);
     }
+    save(&shared, &mut last_alerts);
     tracing::debug!("tracker task stopped");
+}
+
+/// Writes the desk's new audit records (and, once a second, its alerts) to the store.
+fn save(shared: &TrackerShared, last_alerts: &mut std::time::Instant) {
+    let Some(store) = shared.store.get() else {
+        return;
+    };
+    let mut e = shared.lock();
+    if let Err(err) = shared.persist(&mut e) {
+        tracing::error!("{err:#}");
+    }
+    if last_alerts.elapsed() >= Duration::from_secs(1)
+        && let Some(d) = e.desk.as_ref()
+    {
+        *last_alerts = std::time::Instant::now();
+        if let Err(err) = store.alerts(d) {
+            tracing::error!("cannot store the alerts: {err:#}");
+        }
+    }
 }
 
 #[cfg(test)]

@@ -257,3 +257,68 @@ fn replay_refuses_live_feeds() {
         text(&o.stderr)
     );
 }
+
+/// A replay in a centre marked as exercise: the store labels everything it keeps as exercise
+/// data (raw frames, incident records), and the API says so (the UI shows the badge).
+#[test]
+fn an_exercise_replay_labels_what_it_stores() {
+    let dir = tempdir("replay", "exercise");
+    let recording = dir.join("fleet.csv");
+    let mut fleet = Fleet::new(6);
+    fleet.write_csv(&recording, 1_700_000_000.0, 240, |k, f| {
+        if k == 60 {
+            f.states[2].squawk = 0x7500;
+        }
+    });
+    let cfg = config(&dir, &recording, "[store]\npath = \"centre.db\"\n");
+    // [centre] exercise = true, set in the file written above.
+    let text_cfg = std::fs::read_to_string(&cfg).expect("config").replace(
+        "name = \"replay-test\"\n",
+        "name = \"replay-test\"\nexercise = true\n",
+    );
+    std::fs::write(&cfg, text_cfg).expect("config");
+    replay_to(&cfg, &dir.join("out"));
+    let store =
+        vigil_store::Store::open(&dir.join("centre.db"), vigil_store::StoreOptions::default())
+            .expect("store");
+    let (mut frames, mut exercise) = (0u64, 0u64);
+    store
+        .raw_frames(None, None, |f| {
+            frames += 1;
+            exercise += u64::from(f.exercise);
+            true
+        })
+        .expect("raw frames");
+    assert!(frames > 1_000, "{frames} raw frames");
+    assert_eq!(exercise, frames, "every raw frame is labelled exercise");
+    let audit = store.audit(Some("incident"), 0, 100_000).expect("audit");
+    assert!(!audit.is_empty(), "the hijack's incident records");
+    assert!(audit.iter().all(|e| e.exercise), "labelled exercise");
+    store.close().expect("close");
+
+    // What the store recorded plays again: exported as a recording, replayed.
+    let exported = dir.join("exported.csv");
+    let o = Command::new(common::VIGIL)
+        .args(["store", "export"])
+        .arg(dir.join("centre.db"))
+        .arg("--out")
+        .arg(&exported)
+        .output()
+        .expect("vigil store export");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let again = tempdir("replay", "exported");
+    let outs = replay_twice(&config(&again, &exported, ""), &again);
+    let picture = output(&outs, "picture.json");
+    assert_eq!(
+        picture["aircraft"].as_array().map(Vec::len),
+        Some(6),
+        "the six aircraft again: {picture}"
+    );
+    assert!(
+        output(&outs, "alerts.json")
+            .to_string()
+            .contains("squawk_7500")
+    );
+    let _ = std::fs::remove_dir_all(&again);
+    let _ = std::fs::remove_dir_all(&dir);
+}
