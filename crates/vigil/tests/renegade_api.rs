@@ -158,27 +158,7 @@ fn check_reads_refusals_and_plans(addr: &str) {
 fn report_a_real_aircraft(addr: &str) -> (u64, String) {
     poll(Duration::from_secs(60), "a reportable aircraft", || {
         let tracks = get_json(addr, "/data/tracks.json");
-        let list = tracks["tracks"].as_array().cloned().unwrap_or_default();
-        let callsign = |t: &Value| {
-            t["identity"]["flight"]
-                .as_str()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        };
-        // Among the confirmed tracks with a callsign that no other track shows, the most
-        // updated one: likely still in the air for a while.
-        let mut candidates: Vec<(&Value, String)> = list
-            .iter()
-            .filter(|t| t["status"] == "confirmed")
-            .filter_map(|t| callsign(t).map(|c| (t, c)))
-            .filter(|(_, c)| {
-                list.iter()
-                    .filter(|o| callsign(o).as_ref() == Some(c))
-                    .count()
-                    == 1
-            })
-            .collect();
-        candidates.sort_by_key(|(t, _)| std::cmp::Reverse(t["updates"].as_u64().unwrap_or(0)));
+        let candidates = common::reportable(&tracks);
         let Some((t, cs)) = candidates.first() else {
             return Err(format!(
                 "no confirmed track with a callsign: {}",

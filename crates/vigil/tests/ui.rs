@@ -121,24 +121,7 @@ fn report_a_real_aircraft(addr: &str) -> u64 {
     poll(Duration::from_secs(180), "a reportable aircraft", || {
         let tracks = get_as(addr, "/data/tracks.json", REPORTER_TOKEN);
         let list = tracks["tracks"].as_array().cloned().unwrap_or_default();
-        let callsign = |t: &Value| {
-            t["identity"]["flight"]
-                .as_str()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        };
-        let mut candidates: Vec<(&Value, String)> = list
-            .iter()
-            .filter(|t| t["status"] == "confirmed")
-            .filter_map(|t| callsign(t).map(|c| (t, c)))
-            .filter(|(_, c)| {
-                list.iter()
-                    .filter(|o| callsign(o).as_ref() == Some(c))
-                    .count()
-                    == 1
-            })
-            .collect();
-        candidates.sort_by_key(|(t, _)| std::cmp::Reverse(t["updates"].as_u64().unwrap_or(0)));
+        let mut candidates = common::reportable(&tracks);
         // An aircraft in flight, so that the browser sees it move, not one taxiing.
         candidates.retain(|(t, _)| t["gs_kt"].as_f64().is_some_and(|v| v > 100.0));
         let Some((_, cs)) = candidates.first() else {

@@ -381,3 +381,32 @@ impl Fleet {
         std::fs::write(path, out).expect("write recording");
     }
 }
+
+// ---- reports on real aircraft ------------------------------------------------------------
+
+/// The tracks of a `/data/tracks.json` answer worth a report: confirmed, with a callsign no
+/// other track shows, most updated first (likely to stay in the air a while). Each with its
+/// callsign.
+#[allow(dead_code)] // used by renegade_api.rs and ui.rs
+pub fn reportable(tracks: &Value) -> Vec<(Value, String)> {
+    let list = tracks["tracks"].as_array().cloned().unwrap_or_default();
+    let callsign = |t: &Value| {
+        t["identity"]["flight"]
+            .as_str()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+    };
+    let mut out: Vec<(Value, String)> = list
+        .iter()
+        .filter(|t| t["status"] == "confirmed")
+        .filter_map(|t| callsign(t).map(|c| (t.clone(), c)))
+        .filter(|(_, c)| {
+            list.iter()
+                .filter(|o| callsign(o).as_ref() == Some(c))
+                .count()
+                == 1
+        })
+        .collect();
+    out.sort_by_key(|(t, _)| std::cmp::Reverse(t["updates"].as_u64().unwrap_or(0)));
+    out
+}
