@@ -71,8 +71,9 @@ pub struct Config {
 /// `[clock]`: what time the centre runs on. By default the wall clock. With `start`, a
 /// virtual clock that reads `start` when the centre starts and runs `speed` times as fast as
 /// the wall clock: a scenario played at its own date, faster than real time (`vigil demo`).
-/// Frames received are stamped with it, the tracker and the rules run on it, and the ledger
-/// records it; certificates are still checked against the wall clock.
+/// Frames received are stamped with it, the tracker, the rules and the links run on it (the
+/// ledger records it, and partner certificates are checked against it: issue them for the
+/// scenario's dates, as `vigil demo` does).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClockSection {

@@ -30,7 +30,7 @@ use vigil_renegade::{
     Report, ReportKind, ReportSubject, TrackView,
 };
 use vigil_sim::{Emergency as SimEmergency, SimAircraft, Truth};
-use vigil_track::sim::{RadarSim, SimConfig, simulate};
+use vigil_track::sim::{RadarSim, SimBatch, SimConfig, simulate};
 use vigil_track::{PartyId, Tracker};
 
 use crate::config::TrackerSection;
@@ -436,46 +436,8 @@ pub fn run_truth(
 
     // Radar plots: the tracker's sensor simulator on the truth (detection probability, noise,
     // false plots, primary-only when the transponder is off), then encoded as CAT048.
-    let trajectories: Vec<_> = truth
-        .aircraft
-        .iter()
-        .map(|a| a.trajectory.clone())
-        .collect();
     let feeds = options.adsb.len() as u16;
-    let sim = SimConfig {
-        seed: truth.seed,
-        start,
-        end,
-        adsb: None,
-        radars: options
-            .radars
-            .iter()
-            .enumerate()
-            .map(|(i, r)| RadarSim {
-                sensor: SensorId(feeds + i as u16),
-                site: Geodetic {
-                    pos: r.pos,
-                    height_m: r.height_m,
-                },
-                period_s: r.period_s,
-                sigma_range_m: 40.0,
-                sigma_azimuth_rad: 0.08_f64.to_radians(),
-                pd_ssr: 0.97,
-                pd_psr: 0.9,
-                false_per_scan: r.false_per_scan,
-                max_range_m: r.range_nm * 1852.0,
-                phase_rad: i as f64,
-            })
-            .collect(),
-        silent: truth
-            .aircraft
-            .iter()
-            .filter_map(|a| a.transponder_off.first().map(|(from, _)| (a.icao, *from)))
-            .collect(),
-        party: PartyId(0),
-    };
-    let radar_batches =
-        simulate(&trajectories, &sim).map_err(|e| ExerciseError::Config(e.to_string()))?;
+    let radar_batches = radar_plots(truth, &options.radars, feeds, start, end)?;
     let by_icao: BTreeMap<IcaoAddress, &SimAircraft> =
         truth.aircraft.iter().map(|a| (a.icao, a)).collect();
     let mut converters = Vec::new();
@@ -601,56 +563,7 @@ pub fn run_truth(
             let site = &options.radars[ri];
             let mut writer =
                 BlockWriter::new(48, 1_400).map_err(|e| ExerciseError::Config(e.to_string()))?;
-            for (o, who) in b.observations.iter().zip(&b.truth) {
-                let Measurement::Polar {
-                    range_m,
-                    azimuth_rad,
-                    ..
-                } = o.measurement
-                else {
-                    continue;
-                };
-                let tod = o.time.secs().rem_euclid(86_400.0);
-                let rho = range_m / 1852.0;
-                if rho >= 255.9 {
-                    continue;
-                }
-                let theta = azimuth_rad.to_degrees().rem_euclid(360.0);
-                let truth_ac = who.and_then(|a| by_icao.get(&a));
-                let identified = o.identity.icao.is_some();
-                let mut plot = PlotOut::new(
-                    site.sac,
-                    site.sic,
-                    tod,
-                    if identified {
-                        PlotKind::ModeSRollCallPsr
-                    } else {
-                        PlotKind::Psr
-                    },
-                    rho,
-                    theta,
-                );
-                plot.simulated = truth.exercise;
-                let cs;
-                if identified && let Some(a) = truth_ac {
-                    let ts = o.time.secs();
-                    plot.address = Some(a.icao);
-                    plot.mode3a = a
-                        .squawk_at(ts)
-                        .and_then(vigil_radar::convert::from_octal_nibbles)
-                        .map(ModeCode::new);
-                    plot.flight_level = a.trajectory.at(ts).map(|p| {
-                        FlightLevel::new((p.pos.height_m / 0.3048 / 100.0 * 4.0).round() / 4.0)
-                    });
-                    cs = a.callsign.clone();
-                    if !a.background {
-                        plot.callsign = Some(cs.as_str());
-                    }
-                }
-                result.stats.plots += 1;
-                // A plot that cannot be encoded (out of range) is not sent, as a radar would not.
-                let _ = writer.push_with(|out| plot.encode_into(out));
-            }
+            result.stats.plots += encode_plots(&mut writer, b, site, &by_icao, truth.exercise);
             let data = writer.as_bytes().to_vec();
             result.stats.asterix_bytes += data.len() as u64;
             let mut obs = Vec::new();
@@ -775,4 +688,265 @@ pub fn run_truth(
     result.incidents = desk.incidents().all().cloned().collect();
     result.tracker_stats = engine.tracks_json(Some(UnixTime(end)))["stats"].clone();
     Ok(result)
+}
+
+/// The radars' plots over `[start, end]`: the tracker's sensor simulator on the truth
+/// (detection probability, noise, false plots, primary only once a transponder is off).
+/// Radar `i` is sensor `first_sensor + i`.
+fn radar_plots(
+    truth: &Truth,
+    radars: &[RadarSite],
+    first_sensor: u16,
+    start: f64,
+    end: f64,
+) -> Result<Vec<SimBatch>, ExerciseError> {
+    let trajectories: Vec<_> = truth
+        .aircraft
+        .iter()
+        .map(|a| a.trajectory.clone())
+        .collect();
+    let sim = SimConfig {
+        seed: truth.seed,
+        start,
+        end,
+        adsb: None,
+        radars: radars
+            .iter()
+            .enumerate()
+            .map(|(i, r)| RadarSim {
+                sensor: SensorId(first_sensor + i as u16),
+                site: Geodetic {
+                    pos: r.pos,
+                    height_m: r.height_m,
+                },
+                period_s: r.period_s,
+                sigma_range_m: 40.0,
+                sigma_azimuth_rad: 0.08_f64.to_radians(),
+                pd_ssr: 0.97,
+                pd_psr: 0.9,
+                false_per_scan: r.false_per_scan,
+                max_range_m: r.range_nm * 1852.0,
+                phase_rad: i as f64,
+            })
+            .collect(),
+        silent: truth
+            .aircraft
+            .iter()
+            .filter_map(|a| a.transponder_off.first().map(|(from, _)| (a.icao, *from)))
+            .collect(),
+        party: PartyId(0),
+    };
+    simulate(&trajectories, &sim).map_err(|e| ExerciseError::Config(e.to_string()))
+}
+
+/// Encodes one simulated sector batch of `site` as CAT048 plots into `writer` (Mode S
+/// roll-call plots with address, code, level and, for the scenario's own flights, callsign;
+/// primary plots without); returns how many plots it made.
+fn encode_plots(
+    writer: &mut BlockWriter,
+    b: &SimBatch,
+    site: &RadarSite,
+    by_icao: &BTreeMap<IcaoAddress, &SimAircraft>,
+    exercise: bool,
+) -> u64 {
+    let mut plots = 0;
+    for (o, who) in b.observations.iter().zip(&b.truth) {
+        let Measurement::Polar {
+            range_m,
+            azimuth_rad,
+            ..
+        } = o.measurement
+        else {
+            continue;
+        };
+        let tod = o.time.secs().rem_euclid(86_400.0);
+        let rho = range_m / 1852.0;
+        if rho >= 255.9 {
+            continue;
+        }
+        let theta = azimuth_rad.to_degrees().rem_euclid(360.0);
+        let truth_ac = who.and_then(|a| by_icao.get(&a));
+        let identified = o.identity.icao.is_some();
+        let mut plot = PlotOut::new(
+            site.sac,
+            site.sic,
+            tod,
+            if identified {
+                PlotKind::ModeSRollCallPsr
+            } else {
+                PlotKind::Psr
+            },
+            rho,
+            theta,
+        );
+        plot.simulated = exercise;
+        let cs;
+        if identified && let Some(a) = truth_ac {
+            let ts = o.time.secs();
+            plot.address = Some(a.icao);
+            plot.mode3a = a
+                .squawk_at(ts)
+                .and_then(vigil_radar::convert::from_octal_nibbles)
+                .map(ModeCode::new);
+            plot.flight_level = a
+                .trajectory
+                .at(ts)
+                .map(|p| FlightLevel::new((p.pos.height_m / 0.3048 / 100.0 * 4.0).round() / 4.0));
+            cs = a.callsign.clone();
+            if !a.background {
+                plot.callsign = Some(cs.as_str());
+            }
+        }
+        plots += 1;
+        // A plot that cannot be encoded (out of range) is not sent, as a radar would not.
+        let _ = writer.push_with(|out| plot.encode_into(out));
+    }
+    plots
+}
+
+/// One centre's sensors on a scenario, as the bytes they put on the wire, a step at a
+/// time: Beast frames from each ADS-B receiver (the transponders' squitters within its
+/// range) and CAT048 data blocks from each radar (the same plot simulator and encoder as
+/// [`run_truth`]). `vigil demo` sends them live to running centres; the frames are the ones
+/// an exercise decodes, but a live centre stamps them with its own clock on arrival.
+pub struct WireSensors {
+    truth: Arc<Truth>,
+    adsb: Vec<AdsbSite>,
+    radars: Vec<RadarSite>,
+    squitterers: Vec<Squitterer>,
+    batches: Vec<SimBatch>,
+    next_batch: usize,
+    /// End of the last step, Unix seconds.
+    t: f64,
+    /// Scratch.
+    squitters: Vec<vigil_codec::encode::Squitter>,
+}
+
+/// What a centre's sensors put on the wire in one step of [`WireSensors`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WireStep {
+    /// End of the step (scenario time, Unix seconds): the frames are due then.
+    pub t: f64,
+    /// Beast bytes, one buffer per ADS-B receiver in the order of the sites.
+    pub beast: Vec<Vec<u8>>,
+    /// CAT048 data blocks (each fits a UDP datagram), one list per radar in the order of
+    /// the sites.
+    pub cat048: Vec<Vec<Vec<u8>>>,
+    /// Mode S frames in `beast`, all receivers together.
+    pub frames: u64,
+    /// Plots in `cat048`, all radars together.
+    pub plots: u64,
+}
+
+impl std::fmt::Debug for WireSensors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WireSensors")
+            .field("adsb", &self.adsb.len())
+            .field("radars", &self.radars.len())
+            .field("t", &self.t)
+            .field("radar_batches", &self.batches.len())
+            .finish()
+    }
+}
+
+impl WireSensors {
+    /// The sensors over the whole truth, from its start. The radar plots of the whole
+    /// scenario are simulated here (seeded by the truth).
+    pub fn new(
+        truth: Arc<Truth>,
+        adsb: Vec<AdsbSite>,
+        radars: Vec<RadarSite>,
+    ) -> Result<Self, ExerciseError> {
+        if adsb.is_empty() && radars.is_empty() {
+            return Err(ExerciseError::Config("no sensor".into()));
+        }
+        let start = truth.start.floor();
+        let end = truth.end.ceil();
+        // Sensor numbering as in `run_truth`: the receivers first, then the radars.
+        let batches = radar_plots(&truth, &radars, adsb.len() as u16, start, end)?;
+        let squitterers = truth
+            .aircraft
+            .iter()
+            .map(|a| Squitterer::new(a.icao))
+            .collect();
+        Ok(WireSensors {
+            truth,
+            adsb,
+            radars,
+            squitterers,
+            batches,
+            next_batch: 0,
+            t: start,
+            squitters: Vec::new(),
+        })
+    }
+
+    /// End of the last step (the truth's start before the first).
+    pub fn time(&self) -> f64 {
+        self.t
+    }
+
+    /// Whether the truth has ended.
+    pub fn done(&self) -> bool {
+        self.t >= self.truth.end.ceil()
+    }
+
+    /// The next `dt` seconds: every squitter due in `(t, t + dt]` (transponders are polled
+    /// once, at the end of the step, as [`run_truth`] polls them every tenth of a second)
+    /// and every radar sector batch that ends in it.
+    pub fn step(&mut self, dt: f64) -> WireStep {
+        let now = self.t + dt;
+        let mut out = WireStep {
+            t: now,
+            beast: vec![Vec::new(); self.adsb.len()],
+            cat048: vec![Vec::new(); self.radars.len()],
+            frames: 0,
+            plots: 0,
+        };
+        let truth = self.truth.clone();
+        for (ai, a) in truth.aircraft.iter().enumerate() {
+            if !a.transponder_on(now) {
+                continue;
+            }
+            let Some(state) = state_at(a, now) else {
+                continue;
+            };
+            self.squitters.clear();
+            let squitters = &mut self.squitters;
+            self.squitterers[ai].poll(&state, UnixTime(now), &mut |s| squitters.push(s));
+            for (si, site) in self.adsb.iter().enumerate() {
+                if site.pos.distance_m(&state.position) > site.range_km * 1_000.0 {
+                    continue;
+                }
+                for s in &self.squitters {
+                    out.frames += 1;
+                    beast_frame(&mut out.beast[si], s.data(), ticks_12mhz(s.time), 120);
+                }
+            }
+        }
+        let due = |b: &&SimBatch| b.end <= now;
+        if self.batches.get(self.next_batch).filter(due).is_none() {
+            self.t = now;
+            return out;
+        }
+        let by_icao: BTreeMap<IcaoAddress, &SimAircraft> =
+            truth.aircraft.iter().map(|a| (a.icao, a)).collect();
+        let first_radar = self.adsb.len() as u16;
+        while let Some(b) = self.batches.get(self.next_batch).filter(due) {
+            self.next_batch += 1;
+            let ri = usize::from(b.sensor.0 - first_radar);
+            let Some(site) = self.radars.get(ri) else {
+                continue;
+            };
+            // 1,400 octets: a datagram under the usual path MTU; a valid size, so the
+            // writer is always made.
+            let Ok(mut writer) = BlockWriter::new(48, 1_400) else {
+                continue;
+            };
+            out.plots += encode_plots(&mut writer, b, site, &by_icao, truth.exercise);
+            out.cat048[ri].extend(writer.into_blocks());
+        }
+        self.t = now;
+        out
+    }
 }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod config;
 pub mod decode;
+pub mod demo;
 pub mod exercise;
 pub mod http;
 pub mod layout;

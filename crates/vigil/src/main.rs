@@ -108,6 +108,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Two parties' centres play Vigilant Skies 2011 day 1 live, and a summary at the end.
+    ///
+    /// Starts `warszawa-lu` (NATO) and `kaliningrad-lu` (RU) as child processes, each with
+    /// its own sensors (Beast over TCP, ASTERIX CAT048 over UDP, fed by the scenario), UI and
+    /// store, linked with mutual TLS (certificates made for the run); plays air traffic
+    /// control and the duty officers over the API; then verifies both ledgers and prints
+    /// incidents, detection and notification times, the hand-over, link figures. Exit status
+    /// 0 only if the ledgers verify and the scenario's key facts happened.
+    Demo(vigil::demo::DemoArgs),
     /// Make a bearer token for the write API and print the `[[renegade.user]]` table that
     /// admits it (the config keeps only its SHA-256).
     Token {
@@ -270,6 +279,11 @@ fn main() -> ExitCode {
             no_background,
             json,
         } => exercise_cmd(&scenario, no_background, json),
+        Command::Demo(args) => match vigil::demo::run(args) {
+            Ok(true) => Ok(()),
+            Ok(false) => return ExitCode::FAILURE,
+            Err(e) => Err(e),
+        },
         Command::Token { name, role } => token_cmd(&name, &role),
         Command::User(UserCommand::Add {
             name,
