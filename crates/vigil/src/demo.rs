@@ -137,50 +137,28 @@ struct CentrePlan {
     radars: Vec<RadarSite>,
 }
 
-/// What the Warszawa unit releases to Kaliningrad: `config/links/warszawa-kaliningrad.policy.toml`
-/// with one change, `events_outside_area = true`, so that the partner hears of a renegade
-/// incident as soon as it is notified, while the aircraft is still deep inside Poland.
-const POLICY_WARSZAWA: &str = r#"# What the Warszawa unit releases to Kaliningrad (made by `vigil demo`): the policy of
-# config/links/warszawa-kaliningrad.policy.toml, except that events (alerts, incident
-# transitions, hand-overs) about a track outside the border area go too. The renegade is
-# notified south of Warszawa, 250 km from the area: the partner must hear of it then, not
-# when the aircraft reaches the border. Tracks still go only inside the area.
-link = "warszawa-kaliningrad"
-kinds = ["tracks", "alerts", "incidents", "handovers"]
-withhold = ["lineage", "military_tracks", "operator"]
-events_outside_area = true
-forward_partner_data = false
+/// What the Warszawa unit releases to Kaliningrad: the policy of the example pair.
+const POLICY_WARSZAWA: &str =
+    include_str!("../../../config/links/warszawa-kaliningrad.policy.toml");
 
-[[area]]
-name = "PL-RU border area"
-polygon = [[53.2, 18.0], [53.2, 23.5], [56.0, 23.5], [56.0, 18.0]]
-lower_ft = 0
-upper_ft = 66000
-unknown_altitude = true
+/// What the Kaliningrad unit releases to Warszawa: the policy of the example pair.
+const POLICY_KALININGRAD: &str =
+    include_str!("../../../config/links/kaliningrad-warszawa.policy.toml");
 
-[rate_limit]
-tracks_per_s = 5000.0
-track_min_interval_s = 2.0
-"#;
-
-/// What the Kaliningrad unit releases to Warszawa: `config/links/kaliningrad-warszawa.policy.toml`
-/// with `events_outside_area = true`, as above.
-const POLICY_KALININGRAD: &str = r#"# What the Kaliningrad unit releases to Warszawa (made by `vigil demo`): the policy of
-# config/links/kaliningrad-warszawa.policy.toml, with events about tracks outside the border
-# area released too (see the Warszawa unit's policy).
-link = "warszawa-kaliningrad"
-kinds = ["tracks", "alerts", "incidents", "handovers"]
-withhold = ["lineage", "military_tracks", "operator"]
-events_outside_area = true
-forward_partner_data = false
-
-[[area]]
-name = "RU-PL border area"
-polygon = [[53.2, 18.0], [53.2, 23.5], [56.0, 23.5], [56.0, 18.0]]
-lower_ft = 0
-upper_ft = 66000
-unknown_altitude = true
-"#;
+/// The example pair's policy with one change, `events_outside_area = true`: the renegade is
+/// notified south of Warszawa, 250 km from the border area, and the partner must hear of it
+/// then, not when the aircraft reaches the border. Tracks still go only inside the area.
+fn demo_policy(example: &str) -> Result<String> {
+    const FROM: &str = "\nevents_outside_area = false\n";
+    if !example.contains(FROM) {
+        anyhow::bail!("the example release policy no longer says `events_outside_area = false`");
+    }
+    Ok(format!(
+        "# Made by `vigil demo` from the policy in config/links/, with events (alerts, incident\n\
+         # transitions, hand-overs) about a track outside the border area released too.\n{}",
+        example.replacen(FROM, "\nevents_outside_area = true\n", 1)
+    ))
+}
 
 /// The Warszawa unit: an ADS-B receiver and a radar at Gdansk, a radar at Warszawa (the
 /// sensors of the synchronous day-1 test).
@@ -880,7 +858,7 @@ impl Setup {
                     None
                 },
             };
-            std::fs::write(out.join(plan.policy.0), plan.policy.1)
+            std::fs::write(out.join(plan.policy.0), demo_policy(plan.policy.1)?)
                 .context("cannot write a release policy")?;
             let text = centre_config(&CentreConfigArgs {
                 plan: &plan,
