@@ -163,6 +163,7 @@ fn demo_policy(example: &str) -> Result<String> {
 /// The Warszawa unit: an ADS-B receiver and a radar at Gdansk, a radar at Warszawa (the
 /// sensors of the synchronous day-1 test).
 fn warszawa() -> CentrePlan {
+    let (adsb, radars) = crate::exercise::warszawa_sensors();
     CentrePlan {
         name: "warszawa-lu",
         party: "NATO",
@@ -173,33 +174,8 @@ fn warszawa() -> CentrePlan {
         policy: ("warszawa-kaliningrad.policy.toml", POLICY_WARSZAWA),
         flight_plans: true,
         atc: true,
-        adsb: vec![AdsbSite {
-            name: "adsb-gdansk".into(),
-            pos: LatLon::new(54.38, 18.47),
-            range_km: 450.0,
-        }],
-        radars: vec![
-            RadarSite {
-                name: "radar-gdansk".into(),
-                sac: 0x30,
-                sic: 1,
-                pos: LatLon::new(54.40, 18.60),
-                height_m: 120.0,
-                period_s: 4.0,
-                range_nm: 250.0,
-                false_per_scan: 5.0,
-            },
-            RadarSite {
-                name: "radar-warszawa".into(),
-                sac: 0x30,
-                sic: 2,
-                pos: LatLon::new(52.17, 20.97),
-                height_m: 150.0,
-                period_s: 10.0,
-                range_nm: 250.0,
-                false_per_scan: 5.0,
-            },
-        ],
+        adsb,
+        radars,
     }
 }
 

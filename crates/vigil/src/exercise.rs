@@ -68,6 +68,40 @@ pub struct RadarSite {
     pub false_per_scan: f64,
 }
 
+/// The Warszawa unit's sensors in the Baltic exercises: an ADS-B receiver and a radar at
+/// Gdansk, a radar at Warszawa (`vigil demo` and the scenario tests use them).
+pub fn warszawa_sensors() -> (Vec<AdsbSite>, Vec<RadarSite>) {
+    (
+        vec![AdsbSite {
+            name: "adsb-gdansk".into(),
+            pos: LatLon::new(54.38, 18.47),
+            range_km: 450.0,
+        }],
+        vec![
+            RadarSite {
+                name: "radar-gdansk".into(),
+                sac: 0x30,
+                sic: 1,
+                pos: LatLon::new(54.40, 18.60),
+                height_m: 120.0,
+                period_s: 4.0,
+                range_nm: 250.0,
+                false_per_scan: 5.0,
+            },
+            RadarSite {
+                name: "radar-warszawa".into(),
+                sac: 0x30,
+                sic: 2,
+                pos: LatLon::new(52.17, 20.97),
+                height_m: 150.0,
+                period_s: 10.0,
+                range_nm: 250.0,
+                false_per_scan: 5.0,
+            },
+        ],
+    )
+}
+
 /// The centre's sensors and settings for an exercise.
 #[derive(Debug, Clone)]
 pub struct ExerciseOptions {

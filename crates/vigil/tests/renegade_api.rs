@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)] // tests: a failed expectation is the report
 
 mod common;
+use common::poll;
 
 use common::{
     Response, Service, get_json, partner_for, post, project_root, request, start_partner,
@@ -15,7 +16,7 @@ use common::{
 };
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const OPERATOR_TOKEN: &str = "operator-token-of-the-renegade-api-test";
 const SUPERVISOR_TOKEN: &str = "supervisor-token-of-the-renegade-api-test";
@@ -26,22 +27,6 @@ const FILED_PLAN: &str = "(FPL-LOT3917-IS-B738/M-SDFGIRWY/LB1-EPKK0930-N0450F360
 const POSTED_PLAN: &str = "(FPL-RYR1AB-IS-B738/M-SDFGIRWY/S-EPKT0615-N0440F370 DCT-LIRF0200-0)";
 /// Field 15's cruise level is not F + 3 digits.
 const BAD_PLAN: &str = "(FPL-DLH4LP-IS-A320/M-S/C-EDDF2345-N0440F3X0 DCT-EDDM0040-0)";
-
-/// Polls `f` every 100 ms until it gives a value, for at most `limit`; panics with `what`
-/// and the last thing seen.
-fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
-    let t0 = Instant::now();
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(last) => assert!(
-                t0.elapsed() < limit,
-                "{what}: not within {limit:?}; last seen: {last}"
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// A centre replaying long_flight.csv on its recorded time at ten times its pace (the
 /// renegade desk cycles once per recorded second, so reports made while the replay runs are

@@ -18,35 +18,8 @@ fn scenarios() -> PathBuf {
 }
 
 fn baltic_sensors() -> ExerciseOptions {
-    ExerciseOptions::new(
-        vec![AdsbSite {
-            name: "adsb-gdansk".into(),
-            pos: LatLon::new(54.38, 18.47),
-            range_km: 450.0,
-        }],
-        vec![
-            RadarSite {
-                name: "radar-gdansk".into(),
-                sac: 0x30,
-                sic: 1,
-                pos: LatLon::new(54.40, 18.60),
-                height_m: 120.0,
-                period_s: 4.0,
-                range_nm: 250.0,
-                false_per_scan: 5.0,
-            },
-            RadarSite {
-                name: "radar-warszawa".into(),
-                sac: 0x30,
-                sic: 2,
-                pos: LatLon::new(52.17, 20.97),
-                height_m: 150.0,
-                period_s: 10.0,
-                range_nm: 250.0,
-                false_per_scan: 5.0,
-            },
-        ],
-    )
+    let (adsb, radars) = vigil::exercise::warszawa_sensors();
+    ExerciseOptions::new(adsb, radars)
 }
 
 fn load(name: &str, background: bool) -> (Scenario, Truth, Option<Arc<vigil_airspace::Airspace>>) {

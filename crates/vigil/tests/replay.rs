@@ -12,7 +12,7 @@
 #[allow(dead_code)] // replay.rs uses only a part of the shared harness
 mod common;
 
-use common::{Fleet, project_root, request, tempdir, text};
+use common::{Fleet, request, tempdir, text};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,14 +97,9 @@ fn output<'a>(outs: &'a [(String, Value)], name: &str) -> &'a Value {
 
 #[test]
 fn two_replays_of_a_real_recording_are_byte_identical() {
-    let recording = project_root().join("../shared/data/adsb/long_flight.csv");
-    if !recording.exists() {
-        eprintln!(
-            "SKIPPED: {} not found (../shared/data)",
-            recording.display()
-        );
+    let Some(recording) = common::long_flight() else {
         return;
-    }
+    };
     let dir = tempdir("replay", "real");
     let outs = replay_twice(&config(&dir, &recording, ""), &dir);
     let picture = output(&outs, "picture.json");

@@ -13,9 +13,7 @@
 #[allow(dead_code)] // store_crash.rs uses only a part of the shared harness
 mod common;
 
-use common::{
-    Service, partner_for, project_root, request, start_partner, start_service, tempdir, text,
-};
+use common::{Service, partner_for, request, start_partner, start_service, tempdir, text};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -135,14 +133,9 @@ fn remarks_on_desk(addr: &str) -> BTreeSet<String> {
 
 #[test]
 fn sigkill_while_recording_acting_and_linking_loses_nothing_acknowledged() {
-    let recording = project_root().join("../shared/data/adsb/long_flight.csv");
-    if !recording.exists() {
-        eprintln!(
-            "SKIPPED: {} not found (../shared/data)",
-            recording.display()
-        );
+    let Some(recording) = common::long_flight() else {
         return;
-    }
+    };
     let kills: u32 = if std::env::var_os("VIGIL_SOAK").is_some() {
         20
     } else {

@@ -17,6 +17,7 @@
 
 #[allow(dead_code)] // shared with the other tests; this one uses a part
 mod common;
+use common::poll;
 
 use common::{
     Fleet, Service, get, partner_for, project_root, request, start_partner, start_service, tempdir,
@@ -95,20 +96,6 @@ fn user_table(name: &str, role: &str, password: &str) -> String {
     )
 }
 
-fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
-    let t0 = Instant::now();
-    loop {
-        match f() {
-            Ok(v) => return v,
-            Err(last) => assert!(
-                t0.elapsed() < limit,
-                "{what}: not within {limit:?}; last: {last}"
-            ),
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 fn get_as(addr: &str, path: &str, token: &str) -> Value {
     let r = request(addr, "GET", path, Some(token), "");
     assert_eq!(r.status, 200, "GET {path}: {}", text(&r.body));
@@ -149,14 +136,9 @@ fn report_a_real_aircraft(addr: &str) -> u64 {
 #[test]
 fn ui_in_a_browser() {
     let Some(ui) = browser() else { return };
-    let recording = project_root().join("../shared/data/adsb/long_flight.csv");
-    if !recording.exists() {
-        eprintln!(
-            "SKIPPED: {} not found (../shared/data)",
-            recording.display()
-        );
+    let Some(recording) = common::long_flight() else {
         return;
-    }
+    };
     let dir = tempdir("ui", "e2e");
     let (op_pw, sup_pw) = ("olga-password-e2e", "sam-password-e2e");
     // A partner centre on a real link, so that the links panel shows one up.

@@ -410,3 +410,37 @@ pub fn reportable(tracks: &Value) -> Vec<(Value, String)> {
     out.sort_by_key(|(t, _)| std::cmp::Reverse(t["updates"].as_u64().unwrap_or(0)));
     out
 }
+
+// ---- waiting and real data ----------------------------------------------------------------
+
+/// Polls `f` every 100 ms until it gives a value, for at most `limit`; panics with `what`
+/// and the last thing seen.
+#[allow(dead_code)] // used by renegade_api.rs and ui.rs
+pub fn poll<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Result<T, String>) -> T {
+    let t0 = std::time::Instant::now();
+    loop {
+        match f() {
+            Ok(v) => return v,
+            Err(last) => assert!(
+                t0.elapsed() < limit,
+                "{what}: not within {limit:?}; last seen: {last}"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The real recording `long_flight.csv` beside the project, or `None` with a SKIPPED notice.
+#[allow(dead_code)] // used by replay.rs, store_crash.rs and ui.rs
+pub fn long_flight() -> Option<PathBuf> {
+    let recording = project_root().join("../shared/data/adsb/long_flight.csv");
+    if recording.exists() {
+        Some(recording)
+    } else {
+        eprintln!(
+            "SKIPPED: {} not found (../shared/data)",
+            recording.display()
+        );
+        None
+    }
+}
