@@ -28,8 +28,9 @@ use vigil_core::{IcaoAddress, LatLon, UnixTime};
 use vigil_incident::IncidentId;
 use vigil_ledger::{Checkpoint, ExchangeDigest};
 use vigil_release::{
-    AlertOut, HandoverOut, HandoverStage, Identity, IncidentOut, LineageEntry, Origin, Outbound,
-    Subject, TrackOut, Velocity,
+    AlertOut, HandoverOut, HandoverStage, Identity, ImpactOut, IncidentOut, LaunchWarningOut,
+    LineageEntry, MissileTrackOut, Origin, Outbound, StateEstimate, StationAlarmOut, Subject,
+    TrackOut, Velocity,
 };
 use vigil_renegade::indicator::ALL_KINDS;
 use vigil_renegade::{Callsign, Category, IndicatorKind};
@@ -55,9 +56,13 @@ pub const MIN_ALT_FT: f64 = -2_000.0;
 /// Highest altitude accepted, feet.
 pub const MAX_ALT_FT: f64 = 100_000.0;
 
-/// Speeds at or above this (m/s, the norm of the three components) are refused: nothing
+/// Speeds at or above this (m/s, the norm of the three components) are refused: no aircraft
 /// the link reports flies at Mach 6.
 pub const MAX_SPEED_MPS: f64 = 2_000.0;
+
+/// The same limit for ballistic objects: above Earth's escape velocity (11.2 km/s) nothing
+/// is ballistic any more.
+pub const MAX_MISSILE_SPEED_MPS: f64 = 12_000.0;
 
 /// Length of a SHA-256 hash or exchange digest in a checkpoint.
 const HASH_BYTES: usize = 32;
@@ -198,6 +203,9 @@ pub fn kind_name(kind: pb::Kind) -> &'static str {
         pb::Kind::Alert => "alert",
         pb::Kind::Incident => "incident",
         pb::Kind::Handover => "handover",
+        pb::Kind::MissileTrack => "missile_track",
+        pb::Kind::LaunchWarning => "launch_warning",
+        pb::Kind::StationAlarm => "station_alarm",
     }
 }
 
@@ -216,6 +224,88 @@ pub fn encode_data(msg: &Outbound) -> Option<(pb::Kind, Vec<u8>)> {
         }
         Outbound::Handover(h) => Some((pb::Kind::Handover, handover_to_pb(h).encode_to_vec())),
         Outbound::Heartbeat(_) => None,
+        Outbound::MissileTrack(m) => Some((pb::Kind::MissileTrack, missile_to_pb(m).encode_to_vec())),
+        Outbound::LaunchWarning(w) => Some((
+            pb::Kind::LaunchWarning,
+            launch_warning_to_pb(w).encode_to_vec(),
+        )),
+        Outbound::StationAlarm(a) => Some((
+            pb::Kind::StationAlarm,
+            station_alarm_to_pb(a).encode_to_vec(),
+        )),
+    }
+}
+
+fn velocity_to_pb(v: &Velocity) -> pb::Velocity {
+    pb::Velocity {
+        east_mps: v.east_mps,
+        north_mps: v.north_mps,
+        up_mps: v.up_mps,
+    }
+}
+
+fn lineage_to_pb(l: &[LineageEntry]) -> Vec<pb::LineageEntry> {
+    l.iter()
+        .map(|l| pb::LineageEntry {
+            sensor: l.sensor.clone(),
+            party: l.party.clone(),
+        })
+        .collect()
+}
+
+fn missile_to_pb(m: &MissileTrackOut) -> pb::MissileTrack {
+    pb::MissileTrack {
+        id: m.id,
+        time: m.time.0,
+        origin: Some(origin_to_pb(&m.origin)),
+        object: m.object.clone(),
+        phase: m.phase.clone(),
+        lat: m.lat,
+        lon: m.lon,
+        alt_m: m.alt_m,
+        velocity: m.velocity.as_ref().map(velocity_to_pb),
+        state_ecef: m.estimate.as_ref().map(|e| e.ecef.to_vec()).unwrap_or_default(),
+        cov_upper: m.estimate.as_ref().map(|e| e.cov_upper.to_vec()).unwrap_or_default(),
+        impact: m.impact.map(|i| pb::Impact {
+            lat: i.lat,
+            lon: i.lon,
+            time: i.time.0,
+            semi_major_m: i.semi_major_m,
+            semi_minor_m: i.semi_minor_m,
+            orientation_deg: i.orientation_deg,
+        }),
+        launch_lat: m.launch.map(|p| p.lat),
+        launch_lon: m.launch.map(|p| p.lon),
+        lineage: lineage_to_pb(&m.lineage),
+    }
+}
+
+fn launch_warning_to_pb(w: &LaunchWarningOut) -> pb::LaunchWarning {
+    pb::LaunchWarning {
+        id: w.id,
+        time: w.time.0,
+        origin: Some(origin_to_pb(&w.origin)),
+        launch_time: w.launch_time.0,
+        lat: w.lat,
+        lon: w.lon,
+        radius_m: w.radius_m,
+        azimuth_deg: w.azimuth_deg,
+    }
+}
+
+fn station_alarm_to_pb(a: &StationAlarmOut) -> pb::StationAlarm {
+    pb::StationAlarm {
+        alarm: a.alarm,
+        seq: a.seq,
+        time: a.time.0,
+        origin: Some(origin_to_pb(&a.origin)),
+        station: a.station.clone(),
+        zone: a.zone.clone(),
+        state: a.state.clone(),
+        level: a.level.clone(),
+        body_location: a.body_location.clone(),
+        sensor_kinds: a.sensor_kinds.clone(),
+        remark: a.remark.clone(),
     }
 }
 
@@ -257,22 +347,11 @@ fn track_to_pb(t: &TrackOut) -> pb::TrackUpdate {
         lat: t.lat,
         lon: t.lon,
         alt_ft: t.alt_ft,
-        velocity: t.velocity.map(|v| pb::Velocity {
-            east_mps: v.east_mps,
-            north_mps: v.north_mps,
-            up_mps: v.up_mps,
-        }),
+        velocity: t.velocity.as_ref().map(velocity_to_pb),
         identity: identity_to_pb(&t.identity),
         military: t.military,
         origin: Some(origin_to_pb(&t.origin)),
-        lineage: t
-            .lineage
-            .iter()
-            .map(|l| pb::LineageEntry {
-                sensor: l.sensor.clone(),
-                party: l.party.clone(),
-            })
-            .collect(),
+        lineage: lineage_to_pb(&t.lineage),
         transponder_lost: t.transponder_lost,
         category: t.category.map(|c| c.name().to_owned()),
     }
@@ -366,6 +445,15 @@ pub fn decode_data(kind: i32, payload: &[u8]) -> Result<Outbound, WireError> {
         pb::Kind::Handover => Ok(Outbound::Handover(handover_from_pb(pb::Handover::decode(
             payload,
         )?)?)),
+        pb::Kind::MissileTrack => Ok(Outbound::MissileTrack(missile_from_pb(
+            pb::MissileTrack::decode(payload)?,
+        )?)),
+        pb::Kind::LaunchWarning => Ok(Outbound::LaunchWarning(launch_warning_from_pb(
+            pb::LaunchWarning::decode(payload)?,
+        )?)),
+        pb::Kind::StationAlarm => Ok(Outbound::StationAlarm(station_alarm_from_pb(
+            pb::StationAlarm::decode(payload)?,
+        )?)),
         // `known_kind` never returns it.
         pb::Kind::Unspecified => Err(WireError::UnknownKind(kind)),
     }
@@ -490,6 +578,10 @@ fn subject_from_pb(s: Option<pb::Subject>) -> Result<Subject, WireError> {
 }
 
 fn velocity_from_pb(v: pb::Velocity) -> Result<Velocity, WireError> {
+    velocity_below(v, MAX_SPEED_MPS)
+}
+
+fn velocity_below(v: pb::Velocity, max_speed: f64) -> Result<Velocity, WireError> {
     let v = Velocity {
         east_mps: finite("velocity.east_mps", v.east_mps)?,
         north_mps: finite("velocity.north_mps", v.north_mps)?,
@@ -497,7 +589,7 @@ fn velocity_from_pb(v: pb::Velocity) -> Result<Velocity, WireError> {
     };
     let speed = (v.east_mps * v.east_mps + v.north_mps * v.north_mps + v.up_mps * v.up_mps).sqrt();
     // Finite components can still overflow to an infinite speed, which is refused too.
-    if speed < MAX_SPEED_MPS {
+    if speed < max_speed {
         Ok(v)
     } else {
         Err(WireError::OutOfRange {
@@ -542,18 +634,151 @@ fn track_from_pb(t: pb::TrackUpdate) -> Result<TrackOut, WireError> {
         identity: identity_from_pb(t.identity)?,
         military: t.military,
         origin: origin_from_pb("origin", t.origin)?,
-        lineage: t
-            .lineage
-            .into_iter()
-            .map(|l| {
-                Ok(LineageEntry {
-                    sensor: short("lineage.sensor", l.sensor)?,
-                    party: short("lineage.party", l.party)?,
-                })
-            })
-            .collect::<Result<_, WireError>>()?,
+        lineage: lineage_from_pb(t.lineage)?,
         transponder_lost: t.transponder_lost,
         category: t.category.map(category_from_name).transpose()?,
+    })
+}
+
+fn lineage_from_pb(l: Vec<pb::LineageEntry>) -> Result<Vec<LineageEntry>, WireError> {
+    if l.len() > MAX_LIST {
+        return Err(WireError::TooLong {
+            field: "lineage",
+            len: l.len(),
+            max: MAX_LIST,
+        });
+    }
+    l.into_iter()
+        .map(|l| {
+            Ok(LineageEntry {
+                sensor: short("lineage.sensor", l.sensor)?,
+                party: short("lineage.party", l.party)?,
+            })
+        })
+        .collect()
+}
+
+/// Lists in early-warning and station messages (lineage, sensor kinds) are short: a handful
+/// of radars or sensor types. A longer one is refused rather than kept.
+const MAX_LIST: usize = 64;
+
+/// Heights of ballistic objects: from below the geoid's lowest point to beyond any
+/// ballistic apogee (an ICBM peaks near 1,300 km).
+const MIN_ALT_M: f64 = -1_000.0;
+const MAX_ALT_M: f64 = 5_000_000.0;
+/// Radii of launch areas and ellipse axes: at most an Earth's half circumference.
+const MAX_DISTANCE_M: f64 = 20_100_000.0;
+
+fn distance(field: &'static str, v: f64) -> Result<f64, WireError> {
+    in_range(field, v, 0.0, MAX_DISTANCE_M)
+}
+
+fn missile_from_pb(m: pb::MissileTrack) -> Result<MissileTrackOut, WireError> {
+    let estimate = match (m.state_ecef.len(), m.cov_upper.len()) {
+        (0, 0) => None,
+        (6, 21) => {
+            let mut ecef = [0.0; 6];
+            for (d, s) in ecef.iter_mut().zip(&m.state_ecef) {
+                *d = finite("state_ecef", *s)?;
+            }
+            let mut cov_upper = [0.0; 21];
+            for (d, s) in cov_upper.iter_mut().zip(&m.cov_upper) {
+                *d = finite("cov_upper", *s)?;
+            }
+            Some(StateEstimate { ecef, cov_upper })
+        }
+        (n, _) => {
+            return Err(WireError::OutOfRange {
+                field: "state_ecef/cov_upper length",
+                value: n as f64,
+            });
+        }
+    };
+    let launch = match (m.launch_lat, m.launch_lon) {
+        (Some(a), Some(o)) => Some(LatLon::new(lat("launch_lat", a)?, lon("launch_lon", o)?)),
+        (None, None) => None,
+        _ => return Err(WireError::Missing("launch_lat/launch_lon")),
+    };
+    Ok(MissileTrackOut {
+        id: m.id,
+        time: time("time", m.time)?,
+        origin: origin_from_pb("origin", m.origin)?,
+        object: short("object", m.object)?,
+        phase: short("phase", m.phase)?,
+        lat: lat("lat", m.lat)?,
+        lon: lon("lon", m.lon)?,
+        alt_m: in_range("alt_m", m.alt_m, MIN_ALT_M, MAX_ALT_M)?,
+        velocity: m
+            .velocity
+            .map(|v| velocity_below(v, MAX_MISSILE_SPEED_MPS))
+            .transpose()?,
+        estimate,
+        impact: m
+            .impact
+            .map(|i| {
+                Ok::<_, WireError>(ImpactOut {
+                    lat: lat("impact.lat", i.lat)?,
+                    lon: lon("impact.lon", i.lon)?,
+                    time: time("impact.time", i.time)?,
+                    semi_major_m: distance("impact.semi_major_m", i.semi_major_m)?,
+                    semi_minor_m: distance("impact.semi_minor_m", i.semi_minor_m)?,
+                    orientation_deg: in_range(
+                        "impact.orientation_deg",
+                        i.orientation_deg,
+                        -360.0,
+                        360.0,
+                    )?,
+                })
+            })
+            .transpose()?,
+        launch,
+        lineage: lineage_from_pb(m.lineage)?,
+    })
+}
+
+fn launch_warning_from_pb(w: pb::LaunchWarning) -> Result<LaunchWarningOut, WireError> {
+    Ok(LaunchWarningOut {
+        id: w.id,
+        time: time("time", w.time)?,
+        origin: origin_from_pb("origin", w.origin)?,
+        launch_time: time("launch_time", w.launch_time)?,
+        lat: lat("lat", w.lat)?,
+        lon: lon("lon", w.lon)?,
+        radius_m: distance("radius_m", w.radius_m)?,
+        azimuth_deg: w
+            .azimuth_deg
+            .map(|a| in_range("azimuth_deg", a, -360.0, 360.0))
+            .transpose()?,
+    })
+}
+
+fn station_alarm_from_pb(a: pb::StationAlarm) -> Result<StationAlarmOut, WireError> {
+    if a.sensor_kinds.len() > MAX_LIST {
+        return Err(WireError::TooLong {
+            field: "sensor_kinds",
+            len: a.sensor_kinds.len(),
+            max: MAX_LIST,
+        });
+    }
+    Ok(StationAlarmOut {
+        alarm: a.alarm,
+        seq: a.seq,
+        time: time("time", a.time)?,
+        origin: origin_from_pb("origin", a.origin)?,
+        station: short("station", a.station)?,
+        zone: short("zone", a.zone)?,
+        state: short("state", a.state)?,
+        level: short("level", a.level)?,
+        body_location: a
+            .body_location
+            .map(|b| short("body_location", b))
+            .transpose()?,
+        sensor_kinds: a
+            .sensor_kinds
+            .into_iter()
+            .map(|k| short("sensor_kinds", k))
+            .collect::<Result<_, _>>()?,
+        remark: text("remark", a.remark)?,
     })
 }
 

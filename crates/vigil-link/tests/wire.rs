@@ -11,8 +11,9 @@ use vigil_incident::IncidentId;
 use vigil_ledger::{Checkpoint, ExchangeDigest, SigningKey};
 use vigil_link::wire::{self, Inbound, MAX_ENVELOPE_BYTES, WireError, pb};
 use vigil_release::{
-    AlertOut, HandoverOut, HandoverStage, Heartbeat, Identity, IncidentOut, LineageEntry, Origin,
-    Outbound, Subject, TrackOut, Velocity,
+    AlertOut, HandoverOut, HandoverStage, Heartbeat, Identity, ImpactOut, IncidentOut,
+    LaunchWarningOut, LineageEntry, MissileTrackOut, Origin, Outbound, StateEstimate,
+    StationAlarmOut, Subject, TrackOut, Velocity,
 };
 use vigil_renegade::indicator::ALL_KINDS;
 use vigil_renegade::{Callsign, Category, IndicatorKind};
@@ -132,10 +133,7 @@ fn track() -> impl Strategy<Value = TrackOut> {
             origin(),
         ),
         (
-            proptest::collection::vec(
-                (text(12), text(12)).prop_map(|(sensor, party)| LineageEntry { sensor, party }),
-                0..4,
-            ),
+            lineage(),
             proptest::option::of(any::<bool>()),
             proptest::option::of(proptest::sample::select(Category::LADDER.to_vec())),
         ),
@@ -255,12 +253,130 @@ fn handover() -> impl Strategy<Value = HandoverOut> {
         )
 }
 
+fn lineage() -> impl Strategy<Value = Vec<LineageEntry>> {
+    proptest::collection::vec(
+        (text(12), text(12)).prop_map(|(sensor, party)| LineageEntry { sensor, party }),
+        0..4,
+    )
+}
+
+fn missile() -> impl Strategy<Value = MissileTrackOut> {
+    let estimate = proptest::option::of(
+        (
+            proptest::array::uniform6(-1.0e7..1.0e7f64),
+            proptest::array::uniform21(-1.0e9..1.0e9f64),
+        )
+            .prop_map(|(ecef, cov_upper)| StateEstimate { ecef, cov_upper }),
+    );
+    let impact = proptest::option::of(
+        (lat(), lon(), time(), 0.0..1.0e6f64, 0.0..1.0e6f64, -180.0..180.0f64).prop_map(
+            |(lat, lon, time, a, b, o)| ImpactOut {
+                lat,
+                lon,
+                time,
+                semi_major_m: plain(a),
+                semi_minor_m: plain(b),
+                orientation_deg: plain(o),
+            },
+        ),
+    );
+    // Components under 6,900 m/s keep the speed under the 12,000 m/s limit.
+    let velocity = proptest::option::of(
+        (-6_900.0..6_900.0f64, -6_900.0..6_900.0f64, -6_900.0..6_900.0f64).prop_map(
+            |(e, n, u)| Velocity {
+                east_mps: plain(e),
+                north_mps: plain(n),
+                up_mps: plain(u),
+            },
+        ),
+    );
+    (
+        (any::<u64>(), time(), origin(), text(10), text(10)),
+        (lat(), lon(), -1_000.0..5.0e6f64, velocity),
+        (estimate, impact, proptest::option::of((lat(), lon())), lineage()),
+    )
+        .prop_map(
+            |(
+                (id, time, origin, object, phase),
+                (lat, lon, alt_m, velocity),
+                (estimate, impact, launch, lineage),
+            )| MissileTrackOut {
+                id,
+                time,
+                origin,
+                object,
+                phase,
+                lat,
+                lon,
+                alt_m: plain(alt_m),
+                velocity,
+                estimate,
+                impact,
+                launch: launch.map(|(a, o)| LatLon::new(a, o)),
+                lineage,
+            },
+        )
+}
+
+fn launch_warning() -> impl Strategy<Value = LaunchWarningOut> {
+    (
+        (any::<u64>(), time(), origin(), time()),
+        (lat(), lon(), 0.0..1.0e6f64, proptest::option::of(-360.0..=360.0f64)),
+    )
+        .prop_map(
+            |((id, time, origin, launch_time), (lat, lon, r, azimuth_deg))| LaunchWarningOut {
+                id,
+                time,
+                origin,
+                launch_time,
+                lat,
+                lon,
+                radius_m: plain(r),
+                azimuth_deg,
+            },
+        )
+}
+
+fn station_alarm() -> impl Strategy<Value = StationAlarmOut> {
+    (
+        (any::<u64>(), any::<u64>(), time(), origin()),
+        (text(20), text(20), text(12), text(8)),
+        (
+            proptest::option::of(text(10)),
+            proptest::collection::vec(text(12), 0..4),
+            proptest::option::of(text(60)),
+        ),
+    )
+        .prop_map(
+            |(
+                (alarm, seq, time, origin),
+                (station, zone, state, level),
+                (body_location, sensor_kinds, remark),
+            )| StationAlarmOut {
+                alarm,
+                seq,
+                time,
+                origin,
+                station,
+                zone,
+                state,
+                level,
+                body_location,
+                sensor_kinds,
+                remark,
+            },
+        )
+}
+
 fn data_message() -> impl Strategy<Value = Outbound> {
     prop_oneof![
         track().prop_map(Outbound::Track),
         alert().prop_map(Outbound::Alert),
         incident().prop_map(Outbound::IncidentTransition),
         handover().prop_map(Outbound::Handover),
+        missile().prop_map(Outbound::MissileTrack),
+        launch_warning().prop_map(Outbound::LaunchWarning),
+        station_alarm().prop_map(Outbound::StationAlarm),
     ]
 }
 
@@ -410,6 +526,74 @@ fn sample_handover() -> HandoverOut {
         to_party: "RU".into(),
         point: Some(LatLon::new(54.9, 19.8)),
         remark: None,
+    }
+}
+
+/// A medium-range missile seen by the Armavir radar, mid-course.
+fn sample_missile() -> MissileTrackOut {
+    MissileTrackOut {
+        id: 9,
+        time: UnixTime(1_700_000_300.0),
+        origin: Origin::new("RU", "armavir-ewc"),
+        object: "rv".into(),
+        phase: "midcourse".into(),
+        lat: 36.2,
+        lon: 44.1,
+        alt_m: 412_000.0,
+        velocity: Some(Velocity {
+            east_mps: -2_100.0,
+            north_mps: 1_500.0,
+            up_mps: -300.0,
+        }),
+        estimate: Some(StateEstimate {
+            ecef: [3.9e6, 3.8e6, 3.8e6, -1_900.0, 1_200.0, 900.0],
+            cov_upper: [
+                900.0, 10.0, 5.0, 1.0, 0.1, 0.1, 800.0, 4.0, 0.1, 1.0, 0.1, 700.0, 0.1, 0.1, 1.0,
+                25.0, 0.5, 0.2, 20.0, 0.3, 16.0,
+            ],
+        }),
+        impact: Some(ImpactOut {
+            lat: 41.0,
+            lon: 28.9,
+            time: UnixTime(1_700_000_900.0),
+            semi_major_m: 12_000.0,
+            semi_minor_m: 3_000.0,
+            orientation_deg: 301.0,
+        }),
+        launch: Some(LatLon::new(32.5, 53.0)),
+        lineage: vec![LineageEntry {
+            sensor: "armavir".into(),
+            party: "RU".into(),
+        }],
+    }
+}
+
+fn sample_launch_warning() -> LaunchWarningOut {
+    LaunchWarningOut {
+        id: 1,
+        time: UnixTime(1_700_000_060.0),
+        origin: Origin::new("NATO", "ramstein-dfc"),
+        launch_time: UnixTime(1_700_000_000.0),
+        lat: 32.5,
+        lon: 53.0,
+        radius_m: 50_000.0,
+        azimuth_deg: Some(300.0),
+    }
+}
+
+fn sample_station_alarm() -> StationAlarmOut {
+    StationAlarmOut {
+        alarm: 4,
+        seq: 17,
+        time: UnixTime(1_700_000_100.0),
+        origin: Origin::new("NATO/PL", "metro-control"),
+        station: "example".into(),
+        zone: "corridor".into(),
+        state: "team_dispatched".into(),
+        level: "ALARM".into(),
+        body_location: Some("torso".into()),
+        sensor_kinds: vec!["passive_mmw".into(), "active_mmw".into()],
+        remark: Some("team 2 on the way".into()),
     }
 }
 
@@ -954,6 +1138,21 @@ fn samples_round_trip_and_are_labelled() {
             pb::Kind::Handover,
             "handover",
         ),
+        (
+            Outbound::MissileTrack(sample_missile()),
+            pb::Kind::MissileTrack,
+            "missile_track",
+        ),
+        (
+            Outbound::LaunchWarning(sample_launch_warning()),
+            pb::Kind::LaunchWarning,
+            "launch_warning",
+        ),
+        (
+            Outbound::StationAlarm(sample_station_alarm()),
+            pb::Kind::StationAlarm,
+            "station_alarm",
+        ),
     ];
     for (msg, kind, name) in samples {
         let (k, payload) = wire::encode_data(&msg).unwrap();
@@ -1105,6 +1304,9 @@ fn write_fuzz_seeds() {
         ("alert", Outbound::Alert(sample_alert())),
         ("incident", Outbound::IncidentTransition(sample_incident())),
         ("handover", Outbound::Handover(sample_handover())),
+        ("missile_track", Outbound::MissileTrack(sample_missile())),
+        ("launch_warning", Outbound::LaunchWarning(sample_launch_warning())),
+        ("station_alarm", Outbound::StationAlarm(sample_station_alarm())),
     ] {
         let (kind, payload) = wire::encode_data(&msg).unwrap();
         seeds.push((name, wire::data_envelope(5, 3, kind, payload, true)));
@@ -1112,4 +1314,73 @@ fn write_fuzz_seeds() {
     for (name, env) in seeds {
         std::fs::write(dir.join(name), env.encode_to_vec()).unwrap();
     }
+}
+
+/// Early-warning and station messages are checked like the others: a state without its
+/// covariance, a speed above escape velocity, half a launch point or an over-long list is
+/// refused with its own error; a missile's 7 km/s is not.
+#[test]
+fn early_warning_and_station_refusals() {
+    let missile = |edit: &dyn Fn(&mut pb::MissileTrack)| {
+        let msg = Outbound::MissileTrack(sample_missile());
+        let mut m: pb::MissileTrack = payload_of(&msg);
+        edit(&mut m);
+        wire::decode_data(pb::Kind::MissileTrack.into(), &m.encode_to_vec())
+    };
+    assert!(missile(&|_| {}).is_ok());
+    assert!(
+        missile(&|m| {
+            m.velocity = Some(pb::Velocity {
+                east_mps: 7_000.0,
+                north_mps: 0.0,
+                up_mps: 0.0,
+            })
+        })
+        .is_ok()
+    );
+    assert_eq!(
+        missile(&|m| m.cov_upper.truncate(20)).unwrap_err(),
+        out_of_range("state_ecef/cov_upper length", 6.0)
+    );
+    assert_eq!(
+        missile(&|m| m.state_ecef[2] = f64::NAN).unwrap_err(),
+        WireError::NotFinite("state_ecef")
+    );
+    assert_eq!(
+        missile(&|m| {
+            m.velocity = Some(pb::Velocity {
+                east_mps: 12_000.0,
+                north_mps: 0.0,
+                up_mps: 0.0,
+            })
+        })
+        .unwrap_err(),
+        out_of_range("velocity", 12_000.0)
+    );
+    assert_eq!(
+        missile(&|m| m.launch_lon = None).unwrap_err(),
+        WireError::Missing("launch_lat/launch_lon")
+    );
+    assert_eq!(
+        missile(&|m| m.alt_m = 6.0e6).unwrap_err(),
+        out_of_range("alt_m", 6.0e6)
+    );
+    assert_eq!(
+        missile(&|m| m.impact.as_mut().unwrap().semi_major_m = -1.0).unwrap_err(),
+        out_of_range("impact.semi_major_m", -1.0)
+    );
+    let alarm = Outbound::StationAlarm(sample_station_alarm());
+    let mut a: pb::StationAlarm = payload_of(&alarm);
+    a.sensor_kinds = vec!["x".into(); 65];
+    assert_eq!(
+        wire::decode_data(pb::Kind::StationAlarm.into(), &a.encode_to_vec()).unwrap_err(),
+        too_long("sensor_kinds", 65, 64)
+    );
+    let warning = Outbound::LaunchWarning(sample_launch_warning());
+    let mut w: pb::LaunchWarning = payload_of(&warning);
+    w.radius_m = f64::INFINITY;
+    assert_eq!(
+        wire::decode_data(pb::Kind::LaunchWarning.into(), &w.encode_to_vec()).unwrap_err(),
+        WireError::NotFinite("radius_m")
+    );
 }

@@ -38,6 +38,11 @@
 //!    Alerts, incident transitions and hand-overs are never rate limited, and nothing here
 //!    drops them for load: the link's delivery layer must keep them.
 //!
+//! Missile tracks and launch warnings (early warning) pass rules 1, 2 and 5 only: no area
+//! applies, because early-warning data is shared wherever the object flies. Station alarms
+//! pass rules 1, 2 and 5 and are summaries by construction (no position, no track, no
+//! identity).
+//!
 //! **Architecture invariant:** no I/O and no clock: `now` is an argument. Nothing leaves
 //! that the policy does not release: `tests/oracle.rs` checks the whole outbound path
 //! against an independent oracle on 10,000 generated pictures and policies.
@@ -51,8 +56,9 @@ mod releaser;
 
 pub use error::ReleaseError;
 pub use message::{
-    AlertOut, HandoverOut, HandoverStage, Heartbeat, Identity, IncidentOut, Kind, LineageEntry,
-    Origin, Outbound, Subject, TrackOut, Velocity,
+    AlertOut, HandoverOut, HandoverStage, Heartbeat, Identity, ImpactOut, IncidentOut, Kind,
+    LaunchWarningOut, LineageEntry, MissileTrackOut, Origin, Outbound, StateEstimate,
+    StationAlarmOut, Subject, TrackOut, Velocity,
 };
 pub use policy::{AreaPolicy, Field, RateLimit, ReleasePolicy};
 pub use releaser::{Counters, Decision, Reason, Releaser};

@@ -279,6 +279,128 @@ pub struct Heartbeat {
     pub time: UnixTime,
 }
 
+/// A ballistic object's estimated state in Earth-centred Earth-fixed coordinates, with its
+/// covariance: what a data fusion centre needs to fuse track to track. Withheld by
+/// `estimate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StateEstimate {
+    /// Position (m) then velocity (m/s), ECEF.
+    pub ecef: [f64; 6],
+    /// The 6 x 6 covariance's upper triangle, row by row (21 values).
+    pub cov_upper: [f64; 21],
+}
+
+/// A predicted impact point with its 95 % ellipse.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ImpactOut {
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Predicted time of impact.
+    pub time: UnixTime,
+    /// Semi-major axis of the 95 % ellipse, metres.
+    pub semi_major_m: f64,
+    /// Semi-minor axis of the 95 % ellipse, metres.
+    pub semi_minor_m: f64,
+    /// Direction of the major axis, degrees clockwise from north.
+    pub orientation_deg: f64,
+}
+
+/// One missile (ballistic object) track update: early warning. Released by kind only (no
+/// release area applies: early-warning data is shared wherever the object flies, which is
+/// what the data fusion centre is for); a policy that does not want it does not list the
+/// kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MissileTrackOut {
+    /// Track number in the sending centre.
+    pub id: u64,
+    /// Time of the estimate.
+    pub time: UnixTime,
+    /// Who produced it.
+    pub origin: Origin,
+    /// What the object is thought to be: `"rv"`, `"stage"`, `"debris"` or `"unknown"`.
+    pub object: String,
+    /// Flight phase: `"boost"`, `"midcourse"` or `"reentry"`.
+    pub phase: String,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Height above the ellipsoid, metres.
+    pub alt_m: f64,
+    /// Velocity; withheld by `velocity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<Velocity>,
+    /// State and covariance; withheld by `estimate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<StateEstimate>,
+    /// Predicted impact, when the track can predict one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<ImpactOut>,
+    /// Estimated launch point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch: Option<LatLon>,
+    /// Contributing radars; withheld by `lineage`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lineage: Vec<LineageEntry>,
+}
+
+/// A launch warning from a space-based infrared detector: when and roughly where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LaunchWarningOut {
+    /// Warning number in the sending centre.
+    pub id: u64,
+    /// When the warning was issued.
+    pub time: UnixTime,
+    /// Who issued it.
+    pub origin: Origin,
+    /// Estimated launch time.
+    pub launch_time: UnixTime,
+    /// Centre of the launch area, latitude, degrees.
+    pub lat: f64,
+    /// Centre of the launch area, longitude, degrees.
+    pub lon: f64,
+    /// Radius of the launch area, metres.
+    pub radius_m: f64,
+    /// Estimated azimuth of flight, degrees, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azimuth_deg: Option<f64>,
+}
+
+/// A station (STANDEX) alarm as shared with a partner: a summary only. By construction it
+/// carries no position, no track, no image and no identity: the station, the zone, the
+/// alarm's state and level, and (withheld by `evidence`) the body location and the kinds of
+/// sensors behind it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationAlarmOut {
+    /// Alarm (incident) number in the sending centre.
+    pub alarm: u64,
+    /// The transition's sequence number in the sending centre.
+    pub seq: u64,
+    /// When.
+    pub time: UnixTime,
+    /// Who sent it.
+    pub origin: Origin,
+    /// Station name.
+    pub station: String,
+    /// Zone of the station, e.g. `"corridor"`.
+    pub zone: String,
+    /// Workflow state, e.g. `"alarm"`, `"team_dispatched"`, `"false_alarm"`.
+    pub state: String,
+    /// Level name, e.g. `"CUE"` or `"ALARM"`.
+    pub level: String,
+    /// Where on the body, when a sensor says; withheld by `evidence`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_location: Option<String>,
+    /// Kinds of sensor that contributed; withheld by `evidence`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensor_kinds: Vec<String>,
+    /// Remark; withheld by `remarks`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+}
+
 /// One outbound message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -293,6 +415,12 @@ pub enum Outbound {
     Handover(HandoverOut),
     /// A heartbeat.
     Heartbeat(Heartbeat),
+    /// A missile track update.
+    MissileTrack(MissileTrackOut),
+    /// A launch warning.
+    LaunchWarning(LaunchWarningOut),
+    /// A station alarm summary.
+    StationAlarm(StationAlarmOut),
 }
 
 /// The kinds of data a policy releases (the `kinds` list). Heartbeats are not a kind: they
@@ -312,11 +440,28 @@ pub enum Kind {
     /// Hand-overs (`"handovers"`).
     #[serde(rename = "handovers")]
     Handover,
+    /// Missile track updates (`"missile_tracks"`).
+    #[serde(rename = "missile_tracks")]
+    MissileTrack,
+    /// Launch warnings (`"launch_warnings"`).
+    #[serde(rename = "launch_warnings")]
+    LaunchWarning,
+    /// Station alarm summaries (`"station_alarms"`).
+    #[serde(rename = "station_alarms")]
+    StationAlarm,
 }
 
 impl Kind {
     /// Every kind, in counter order.
-    pub const ALL: [Kind; 4] = [Kind::Track, Kind::Alert, Kind::Incident, Kind::Handover];
+    pub const ALL: [Kind; 7] = [
+        Kind::Track,
+        Kind::Alert,
+        Kind::Incident,
+        Kind::Handover,
+        Kind::MissileTrack,
+        Kind::LaunchWarning,
+        Kind::StationAlarm,
+    ];
 }
 
 impl Outbound {
@@ -328,6 +473,9 @@ impl Outbound {
             Outbound::IncidentTransition(_) => Some(Kind::Incident),
             Outbound::Handover(_) => Some(Kind::Handover),
             Outbound::Heartbeat(_) => None,
+            Outbound::MissileTrack(_) => Some(Kind::MissileTrack),
+            Outbound::LaunchWarning(_) => Some(Kind::LaunchWarning),
+            Outbound::StationAlarm(_) => Some(Kind::StationAlarm),
         }
     }
 }

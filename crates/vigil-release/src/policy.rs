@@ -32,13 +32,16 @@ pub enum Field {
     Evidence,
     /// The user behind an incident transition.
     Operator,
-    /// Incident reasons and remarks, hand-over remarks.
+    /// Incident reasons and remarks, hand-over remarks, station alarm remarks.
     Remarks,
+    /// The state vector and covariance of missile tracks (a partner without them sees the
+    /// track and its impact prediction but cannot fuse it).
+    Estimate,
 }
 
 impl Field {
     /// Every field.
-    pub const ALL: [Field; 11] = [
+    pub const ALL: [Field; 12] = [
         Field::Lineage,
         Field::MilitaryTracks,
         Field::Callsign,
@@ -50,6 +53,7 @@ impl Field {
         Field::Evidence,
         Field::Operator,
         Field::Remarks,
+        Field::Estimate,
     ];
 }
 

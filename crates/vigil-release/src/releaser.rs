@@ -6,7 +6,7 @@ use vigil_airspace::{Airspace, AirspaceConfig, ReleaseConfig, Volume};
 use vigil_core::{LatLon, UnixTime};
 
 use crate::ReleaseError;
-use crate::message::{Identity, Kind, Origin, Outbound, Subject, TrackOut};
+use crate::message::{Identity, Kind, LineageEntry, Origin, Outbound, Subject, TrackOut};
 use crate::policy::{Field, ReleasePolicy};
 
 /// Why a message was not released. The checks run in this order; the first that fails is
@@ -75,9 +75,9 @@ pub enum Decision {
 /// Counters of one releaser.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counters {
-    released: [u64; 4],
+    released: [u64; Kind::ALL.len()],
     heartbeats: u64,
-    withheld: [u64; 7],
+    withheld: [u64; Reason::ALL.len()],
     deferred: u64,
     released_late: u64,
 }
@@ -354,6 +354,41 @@ impl Releaser {
                 Outbound::Handover(c)
             }),
             Outbound::Heartbeat(_) => Decision::Release(msg.clone()),
+            // Early warning: origin and redaction, no area (see the crate docs).
+            Outbound::MissileTrack(m) => {
+                if let Err(r) = self.admit(&m.origin, false, m.lat, m.lon, None, false) {
+                    return Decision::Withhold(r);
+                }
+                let mut c = m.clone();
+                if self.policy.withholds(Field::Velocity) {
+                    c.velocity = None;
+                }
+                if self.policy.withholds(Field::Estimate) {
+                    c.estimate = None;
+                }
+                self.redact_lineage(&mut c.lineage);
+                Decision::Release(Outbound::MissileTrack(c))
+            }
+            Outbound::LaunchWarning(w) => {
+                match self.admit(&w.origin, false, w.lat, w.lon, None, false) {
+                    Ok(()) => Decision::Release(msg.clone()),
+                    Err(r) => Decision::Withhold(r),
+                }
+            }
+            Outbound::StationAlarm(a) => {
+                if a.origin != self.own && !self.forwards(&a.origin.party) {
+                    return Decision::Withhold(Reason::PartnerData);
+                }
+                let mut c = a.clone();
+                if self.policy.withholds(Field::Evidence) {
+                    c.body_location = None;
+                    c.sensor_kinds.clear();
+                }
+                if self.policy.withholds(Field::Remarks) {
+                    c.remark = None;
+                }
+                Decision::Release(Outbound::StationAlarm(c))
+            }
         }
     }
 
@@ -452,15 +487,18 @@ impl Releaser {
         if p.withholds(Field::TransponderLost) {
             c.transponder_lost = None;
         }
-        if p.withholds(Field::Lineage) {
-            c.lineage = Vec::new();
+        self.redact_lineage(&mut c.lineage);
+        c
+    }
+
+    fn redact_lineage(&self, lineage: &mut Vec<LineageEntry>) {
+        if self.policy.withholds(Field::Lineage) {
+            lineage.clear();
         } else {
             // Lineage names sensors; another party's sensors are that party's data and go
             // out only where its data may be forwarded.
-            c.lineage
-                .retain(|e| e.party == self.own.party || self.forwards(&e.party));
+            lineage.retain(|e| e.party == self.own.party || self.forwards(&e.party));
         }
-        c
     }
 
     /// Newest-wins rate limiting of one checked, redacted track update.

@@ -592,3 +592,125 @@ fn outbound_json_round_trips() {
         assert_eq!(back, m, "{text}");
     }
 }
+
+fn missile(origin: Origin) -> vigil_release::MissileTrackOut {
+    vigil_release::MissileTrackOut {
+        id: 3,
+        time: UnixTime(100.0),
+        origin,
+        object: "rv".into(),
+        phase: "midcourse".into(),
+        // Far outside the square: early warning has no area.
+        lat: 36.0,
+        lon: 45.0,
+        alt_m: 400_000.0,
+        velocity: Some(Velocity {
+            east_mps: -2_000.0,
+            north_mps: 1_000.0,
+            up_mps: 0.0,
+        }),
+        estimate: Some(vigil_release::StateEstimate {
+            ecef: [1.0; 6],
+            cov_upper: [1.0; 21],
+        }),
+        impact: None,
+        launch: None,
+        lineage: vec![
+            LineageEntry {
+                sensor: "kurecik".into(),
+                party: OWN_PARTY.into(),
+            },
+            LineageEntry {
+                sensor: "armavir".into(),
+                party: "RU".into(),
+            },
+        ],
+    }
+}
+
+fn station_alarm(origin: Origin) -> vigil_release::StationAlarmOut {
+    vigil_release::StationAlarmOut {
+        alarm: 1,
+        seq: 2,
+        time: UnixTime(100.0),
+        origin,
+        station: "example".into(),
+        zone: "corridor".into(),
+        state: "alarm".into(),
+        level: "CUE".into(),
+        body_location: Some("torso".into()),
+        sensor_kinds: vec!["passive_mmw".into()],
+        remark: Some("note".into()),
+    }
+}
+
+/// Missile tracks and launch warnings: released by kind, wherever they are (no area), never
+/// another party's unless forwarded; `estimate`, `velocity` and `lineage` are withheld like
+/// the same fields of tracks. Station alarms: by kind and origin; `evidence` removes the
+/// body location and sensor kinds, `remarks` the remark.
+#[test]
+fn early_warning_and_station_alarms() {
+    let m = Outbound::MissileTrack(missile(own()));
+    let w = Outbound::LaunchWarning(vigil_release::LaunchWarningOut {
+        id: 1,
+        time: UnixTime(60.0),
+        origin: own(),
+        launch_time: UnixTime(0.0),
+        lat: 32.5,
+        lon: 53.0,
+        radius_m: 50_000.0,
+        azimuth_deg: None,
+    });
+    let s = Outbound::StationAlarm(station_alarm(own()));
+
+    let mut none = releaser("kinds = [\"tracks\"]");
+    for msg in [&m, &w, &s] {
+        assert_eq!(
+            none.release(msg, UnixTime(100.0)),
+            Decision::Withhold(Reason::KindNotReleased)
+        );
+    }
+
+    let mut all = releaser("kinds = [\"missile_tracks\", \"launch_warnings\", \"station_alarms\"]");
+    let Decision::Release(Outbound::MissileTrack(out)) = all.release(&m, UnixTime(100.0)) else {
+        panic!("missile track not released")
+    };
+    assert!(out.estimate.is_some() && out.velocity.is_some());
+    // The partner's radar in the lineage is the partner's data.
+    assert_eq!(out.lineage.len(), 1);
+    assert_eq!(all.release(&w, UnixTime(100.0)), Decision::Release(w.clone()));
+    assert_eq!(all.release(&s, UnixTime(100.0)), Decision::Release(s.clone()));
+    assert_eq!(all.counters().released(Kind::MissileTrack), 1);
+    assert_eq!(all.counters().released(Kind::LaunchWarning), 1);
+    assert_eq!(all.counters().released(Kind::StationAlarm), 1);
+
+    let partner = Origin::new("RU", "armavir");
+    assert_eq!(
+        all.release(&Outbound::MissileTrack(missile(partner.clone())), UnixTime(100.0)),
+        Decision::Withhold(Reason::PartnerData)
+    );
+    assert_eq!(
+        all.release(&Outbound::StationAlarm(station_alarm(partner)), UnixTime(100.0)),
+        Decision::Withhold(Reason::PartnerData)
+    );
+
+    let mut redacting = releaser(
+        "kinds = [\"missile_tracks\", \"station_alarms\"]\nwithhold = [\"estimate\", \"velocity\", \"lineage\", \"evidence\", \"remarks\"]",
+    );
+    let Decision::Release(Outbound::MissileTrack(out)) = redacting.release(&m, UnixTime(100.0))
+    else {
+        panic!("missile track not released")
+    };
+    assert!(out.estimate.is_none() && out.velocity.is_none() && out.lineage.is_empty());
+    let json = serde_json::to_string(&out).unwrap();
+    assert!(!json.contains("estimate") && !json.contains("velocity"), "{json}");
+    let Decision::Release(Outbound::StationAlarm(out)) = redacting.release(&s, UnixTime(100.0))
+    else {
+        panic!("station alarm not released")
+    };
+    assert_eq!(
+        (out.body_location, out.sensor_kinds.len(), out.remark),
+        (None, 0, None)
+    );
+    assert_eq!(out.zone, "corridor");
+}

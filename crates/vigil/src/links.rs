@@ -464,6 +464,9 @@ pub fn inbox_json(store: &LinkStore) -> Result<Vec<Value>> {
             "alert" => vigil_link::wire::pb::Kind::Alert,
             "incident" => vigil_link::wire::pb::Kind::Incident,
             "handover" => vigil_link::wire::pb::Kind::Handover,
+            "missile_track" => vigil_link::wire::pb::Kind::MissileTrack,
+            "launch_warning" => vigil_link::wire::pb::Kind::LaunchWarning,
+            "station_alarm" => vigil_link::wire::pb::Kind::StationAlarm,
             _ => vigil_link::wire::pb::Kind::Track,
         };
         let msg = vigil_link::wire::decode_data(kind as i32, &row.payload)

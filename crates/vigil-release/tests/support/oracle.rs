@@ -12,8 +12,9 @@ use vigil_core::{IcaoAddress, UnixTime};
 use vigil_incident::IncidentId;
 use vigil_release::{
     AlertOut, AreaPolicy, Decision, Field, HandoverOut, HandoverStage, Heartbeat, Identity,
-    IncidentOut, Kind, LineageEntry, Origin, Outbound, RateLimit, ReleasePolicy, Releaser, Subject,
-    TrackOut, Velocity,
+    IncidentOut, Kind, LaunchWarningOut, LineageEntry, MissileTrackOut, Origin, Outbound,
+    RateLimit, ReleasePolicy, Releaser, StateEstimate, StationAlarmOut, Subject, TrackOut,
+    Velocity,
 };
 use vigil_renegade::{Callsign, Category, IndicatorKind};
 
@@ -82,9 +83,9 @@ pub fn area() -> impl Strategy<Value = AreaPolicy> {
 
 pub fn policy() -> impl Strategy<Value = ReleasePolicy> {
     (
-        0u8..16,
+        0u8..(1 << Kind::ALL.len()),
         prop::collection::vec(area(), 0..4),
-        0u16..(1 << 11),
+        0u16..(1 << Field::ALL.len()),
         (any::<bool>(), 1u8..8),
         any::<bool>(),
         (
@@ -152,7 +153,7 @@ pub fn messages() -> impl Strategy<Value = Vec<GenMsg>> {
     prop::collection::vec(
         (
             0usize..10,
-            0u8..10,
+            0u8..13,
             52.5f64..57.5,
             16.0f64..24.0,
             prop::option::weighted(0.8, -500.0f64..50_000.0),
@@ -251,6 +252,47 @@ pub fn build(tracks: &[GenTrack], msgs: &[GenMsg]) -> Vec<(f64, Outbound)> {
                 point: None,
                 remark: Some("remark".into()),
             }),
+            10 => Outbound::MissileTrack(MissileTrackOut {
+                id: k as u64,
+                time: UnixTime(now),
+                origin: s.origin.clone(),
+                object: "rv".into(),
+                phase: "midcourse".into(),
+                lat: s.lat,
+                lon: s.lon,
+                alt_m: 300_000.0,
+                velocity: t.velocity,
+                estimate: Some(StateEstimate {
+                    ecef: [1.0; 6],
+                    cov_upper: [2.0; 21],
+                }),
+                impact: None,
+                launch: None,
+                lineage: t.lineage.clone(),
+            }),
+            11 => Outbound::LaunchWarning(LaunchWarningOut {
+                id: k as u64,
+                time: UnixTime(now),
+                origin: s.origin.clone(),
+                launch_time: UnixTime(now - 60.0),
+                lat: s.lat,
+                lon: s.lon,
+                radius_m: 40_000.0,
+                azimuth_deg: None,
+            }),
+            12 => Outbound::StationAlarm(StationAlarmOut {
+                alarm: k as u64,
+                seq: k as u64,
+                time: UnixTime(now),
+                origin: s.origin.clone(),
+                station: "example".into(),
+                zone: "corridor".into(),
+                state: "alarm".into(),
+                level: "CUE".into(),
+                body_location: Some("torso".into()),
+                sensor_kinds: vec!["active_mmw".into()],
+                remark: Some("remark".into()),
+            }),
             _ => Outbound::Heartbeat(Heartbeat {
                 time: UnixTime(now),
             }),
@@ -319,6 +361,16 @@ fn oracle_allows(p: &ReleasePolicy, m: &Outbound) -> bool {
         }
         Outbound::Handover(h) => {
             p.kinds.contains(&Kind::Handover) && oracle_subject_ok(p, &h.subject, events_need_area)
+        }
+        // Early warning and station summaries: kind and origin, never an area.
+        Outbound::MissileTrack(t) => {
+            p.kinds.contains(&Kind::MissileTrack) && oracle_origin_ok(p, &t.origin)
+        }
+        Outbound::LaunchWarning(w) => {
+            p.kinds.contains(&Kind::LaunchWarning) && oracle_origin_ok(p, &w.origin)
+        }
+        Outbound::StationAlarm(a) => {
+            p.kinds.contains(&Kind::StationAlarm) && oracle_origin_ok(p, &a.origin)
         }
     }
 }
@@ -393,7 +445,33 @@ fn oracle_redact(p: &ReleasePolicy, m: &Outbound) -> Outbound {
             }
             Outbound::Handover(h)
         }
-        hb @ Outbound::Heartbeat(_) => hb,
+        Outbound::MissileTrack(mut t) => {
+            if w(Field::Velocity) {
+                t.velocity = None;
+            }
+            if w(Field::Estimate) {
+                t.estimate = None;
+            }
+            if w(Field::Lineage) {
+                t.lineage.clear();
+            }
+            t.lineage.retain(|e| {
+                e.party == OWN_PARTY
+                    || (p.forward_partner_data && p.forward_parties.contains(&e.party))
+            });
+            Outbound::MissileTrack(t)
+        }
+        Outbound::StationAlarm(mut a) => {
+            if w(Field::Evidence) {
+                a.body_location = None;
+                a.sensor_kinds.clear();
+            }
+            if w(Field::Remarks) {
+                a.remark = None;
+            }
+            Outbound::StationAlarm(a)
+        }
+        same @ (Outbound::Heartbeat(_) | Outbound::LaunchWarning(_)) => same,
     }
 }
 
@@ -410,7 +488,8 @@ fn oracle_no_withheld_field(p: &ReleasePolicy, m: &Outbound) {
         (Field::Velocity, &["velocity"]),
         (Field::Category, &["category"]),
         (Field::TransponderLost, &["transponder_lost"]),
-        (Field::Evidence, &["value", "detail"]),
+        (Field::Evidence, &["value", "detail", "body_location", "sensor_kinds"]),
+        (Field::Estimate, &["estimate"]),
         (Field::Operator, &["actor"]),
         (Field::Remarks, &["reason", "remark"]),
     ];
