@@ -224,7 +224,9 @@ pub fn encode_data(msg: &Outbound) -> Option<(pb::Kind, Vec<u8>)> {
         }
         Outbound::Handover(h) => Some((pb::Kind::Handover, handover_to_pb(h).encode_to_vec())),
         Outbound::Heartbeat(_) => None,
-        Outbound::MissileTrack(m) => Some((pb::Kind::MissileTrack, missile_to_pb(m).encode_to_vec())),
+        Outbound::MissileTrack(m) => {
+            Some((pb::Kind::MissileTrack, missile_to_pb(m).encode_to_vec()))
+        }
         Outbound::LaunchWarning(w) => Some((
             pb::Kind::LaunchWarning,
             launch_warning_to_pb(w).encode_to_vec(),
@@ -264,8 +266,16 @@ fn missile_to_pb(m: &MissileTrackOut) -> pb::MissileTrack {
         lon: m.lon,
         alt_m: m.alt_m,
         velocity: m.velocity.as_ref().map(velocity_to_pb),
-        state_ecef: m.estimate.as_ref().map(|e| e.ecef.to_vec()).unwrap_or_default(),
-        cov_upper: m.estimate.as_ref().map(|e| e.cov_upper.to_vec()).unwrap_or_default(),
+        state_ecef: m
+            .estimate
+            .as_ref()
+            .map(|e| e.ecef.to_vec())
+            .unwrap_or_default(),
+        cov_upper: m
+            .estimate
+            .as_ref()
+            .map(|e| e.cov_upper.to_vec())
+            .unwrap_or_default(),
         impact: m.impact.map(|i| pb::Impact {
             lat: i.lat,
             lon: i.lon,
@@ -843,6 +853,10 @@ fn handover_from_pb(h: pb::Handover) -> Result<HandoverOut, WireError> {
 // Envelopes.
 
 /// A checked inbound envelope.
+// Not boxed: almost every envelope is data, which goes on to the delivery channel at once;
+// a box would cost an allocation per message to save space on the rare control messages.
+// (The largest data message is a missile track with its state and covariance.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     /// The partner's hello (schema version and names already checked).

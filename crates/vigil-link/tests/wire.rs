@@ -269,31 +269,45 @@ fn missile() -> impl Strategy<Value = MissileTrackOut> {
             .prop_map(|(ecef, cov_upper)| StateEstimate { ecef, cov_upper }),
     );
     let impact = proptest::option::of(
-        (lat(), lon(), time(), 0.0..1.0e6f64, 0.0..1.0e6f64, -180.0..180.0f64).prop_map(
-            |(lat, lon, time, a, b, o)| ImpactOut {
+        (
+            lat(),
+            lon(),
+            time(),
+            0.0..1.0e6f64,
+            0.0..1.0e6f64,
+            -180.0..180.0f64,
+        )
+            .prop_map(|(lat, lon, time, a, b, o)| ImpactOut {
                 lat,
                 lon,
                 time,
                 semi_major_m: plain(a),
                 semi_minor_m: plain(b),
                 orientation_deg: plain(o),
-            },
-        ),
+            }),
     );
     // Components under 6,900 m/s keep the speed under the 12,000 m/s limit.
     let velocity = proptest::option::of(
-        (-6_900.0..6_900.0f64, -6_900.0..6_900.0f64, -6_900.0..6_900.0f64).prop_map(
-            |(e, n, u)| Velocity {
+        (
+            -6_900.0..6_900.0f64,
+            -6_900.0..6_900.0f64,
+            -6_900.0..6_900.0f64,
+        )
+            .prop_map(|(e, n, u)| Velocity {
                 east_mps: plain(e),
                 north_mps: plain(n),
                 up_mps: plain(u),
-            },
-        ),
+            }),
     );
     (
         (any::<u64>(), time(), origin(), text(10), text(10)),
         (lat(), lon(), -1_000.0..5.0e6f64, velocity),
-        (estimate, impact, proptest::option::of((lat(), lon())), lineage()),
+        (
+            estimate,
+            impact,
+            proptest::option::of((lat(), lon())),
+            lineage(),
+        ),
     )
         .prop_map(
             |(
@@ -321,7 +335,12 @@ fn missile() -> impl Strategy<Value = MissileTrackOut> {
 fn launch_warning() -> impl Strategy<Value = LaunchWarningOut> {
     (
         (any::<u64>(), time(), origin(), time()),
-        (lat(), lon(), 0.0..1.0e6f64, proptest::option::of(-360.0..=360.0f64)),
+        (
+            lat(),
+            lon(),
+            0.0..1.0e6f64,
+            proptest::option::of(-360.0..=360.0f64),
+        ),
     )
         .prop_map(
             |((id, time, origin, launch_time), (lat, lon, r, azimuth_deg))| LaunchWarningOut {
@@ -1305,8 +1324,14 @@ fn write_fuzz_seeds() {
         ("incident", Outbound::IncidentTransition(sample_incident())),
         ("handover", Outbound::Handover(sample_handover())),
         ("missile_track", Outbound::MissileTrack(sample_missile())),
-        ("launch_warning", Outbound::LaunchWarning(sample_launch_warning())),
-        ("station_alarm", Outbound::StationAlarm(sample_station_alarm())),
+        (
+            "launch_warning",
+            Outbound::LaunchWarning(sample_launch_warning()),
+        ),
+        (
+            "station_alarm",
+            Outbound::StationAlarm(sample_station_alarm()),
+        ),
     ] {
         let (kind, payload) = wire::encode_data(&msg).unwrap();
         seeds.push((name, wire::data_envelope(5, 3, kind, payload, true)));

@@ -678,19 +678,31 @@ fn early_warning_and_station_alarms() {
     assert!(out.estimate.is_some() && out.velocity.is_some());
     // The partner's radar in the lineage is the partner's data.
     assert_eq!(out.lineage.len(), 1);
-    assert_eq!(all.release(&w, UnixTime(100.0)), Decision::Release(w.clone()));
-    assert_eq!(all.release(&s, UnixTime(100.0)), Decision::Release(s.clone()));
+    assert_eq!(
+        all.release(&w, UnixTime(100.0)),
+        Decision::Release(w.clone())
+    );
+    assert_eq!(
+        all.release(&s, UnixTime(100.0)),
+        Decision::Release(s.clone())
+    );
     assert_eq!(all.counters().released(Kind::MissileTrack), 1);
     assert_eq!(all.counters().released(Kind::LaunchWarning), 1);
     assert_eq!(all.counters().released(Kind::StationAlarm), 1);
 
     let partner = Origin::new("RU", "armavir");
     assert_eq!(
-        all.release(&Outbound::MissileTrack(missile(partner.clone())), UnixTime(100.0)),
+        all.release(
+            &Outbound::MissileTrack(missile(partner.clone())),
+            UnixTime(100.0)
+        ),
         Decision::Withhold(Reason::PartnerData)
     );
     assert_eq!(
-        all.release(&Outbound::StationAlarm(station_alarm(partner)), UnixTime(100.0)),
+        all.release(
+            &Outbound::StationAlarm(station_alarm(partner)),
+            UnixTime(100.0)
+        ),
         Decision::Withhold(Reason::PartnerData)
     );
 
@@ -703,7 +715,10 @@ fn early_warning_and_station_alarms() {
     };
     assert!(out.estimate.is_none() && out.velocity.is_none() && out.lineage.is_empty());
     let json = serde_json::to_string(&out).unwrap();
-    assert!(!json.contains("estimate") && !json.contains("velocity"), "{json}");
+    assert!(
+        !json.contains("estimate") && !json.contains("velocity"),
+        "{json}"
+    );
     let Decision::Release(Outbound::StationAlarm(out)) = redacting.release(&s, UnixTime(100.0))
     else {
         panic!("station alarm not released")

@@ -29,6 +29,7 @@ pub mod siap;
 pub mod sim;
 pub mod track;
 pub mod tracker;
+pub mod ukf;
 
 pub use filter::{FilterError, Gaussian, Innovation};
 pub use geo::LocalFrame;

@@ -66,6 +66,14 @@ pub struct Config {
     /// supervisor with a random password for that run only and prints it.
     #[serde(default, rename = "user")]
     pub users: Vec<vigil_auth::UserConfig>,
+    /// Missile early warning (issue 9, docs/missile.md): the exercise scenario, this
+    /// centre's own radars, cities, interceptors, whether it is a data fusion centre.
+    #[serde(default)]
+    pub missile: Option<crate::missile::MissileSection>,
+    /// A metro station watched by STANDEX, run as a crowd exercise (issue 10,
+    /// docs/station.md).
+    #[serde(default)]
+    pub station: Option<crate::station::StationSection>,
 }
 
 /// `[clock]`: what time the centre runs on. By default the wall clock. With `start`, a
@@ -453,7 +461,11 @@ pub fn embedded_default() -> Result<Loaded> {
 /// Checks values the types cannot; returns warnings worth showing.
 pub fn validate(config: &Config) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
-    if config.feeds.is_empty() && config.radars.is_empty() {
+    if config.feeds.is_empty()
+        && config.radars.is_empty()
+        && config.missile.is_none()
+        && config.station.is_none()
+    {
         bail!(
             "no [[feed]] configured: add one (a receiver over tcp, or a file to replay), or an \
              ASTERIX [[radar]]; config/vigil.example.toml shows them all"
@@ -463,6 +475,12 @@ pub fn validate(config: &Config) -> Result<Vec<String>> {
     vigil_radar::validate_all(&config.radars)?;
     vigil_radar::validate_outputs(&config.cat062_out)?;
     config.links.validate()?;
+    if let Some(m) = &config.missile {
+        m.validate()?;
+    }
+    if let Some(s) = &config.station {
+        crate::station::check_centre(s, config)?;
+    }
     // One sensor table: feeds take the ids from 0, radars the ones after them.
     if config.feeds.len() + config.radars.len() > usize::from(u16::MAX) {
         bail!(

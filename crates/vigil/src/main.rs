@@ -629,14 +629,44 @@ async fn serve(
         tracker_tx.clone(),
         shutdown.clone(),
     ));
+    // Missile early warning ([missile], docs/missile.md): its own tracker on its own clock.
+    let missile = match &cfg.missile {
+        Some(m) => Some(Arc::new(vigil::missile::MissileShared::new(
+            m,
+            &loaded.base_dir,
+            &cfg.centre.party,
+            &cfg.centre.name,
+            clock.clone(),
+            cfg.clock.start,
+        )?)),
+        None => None,
+    };
     let links = start_links(
         &cfg,
         &loaded.base_dir,
         tracker.as_ref().map(|(t, _)| t.clone()),
         clock.clone(),
         shutdown.clone(),
+        missile.clone(),
     )
     .await?;
+    if let Some(m) = &missile {
+        let speed = if cfg.clock.start.is_some() {
+            cfg.clock.speed
+        } else {
+            1.0
+        };
+        tokio::spawn(vigil::missile::run(m.clone(), speed, shutdown.clone()));
+    }
+    // The metro station ([station], docs/station.md): its scan thread on the centre's clock.
+    let station = vigil::station::start(
+        &cfg,
+        &loaded.base_dir,
+        clock.clone(),
+        links.as_ref().map(|(l, _)| l.clone()),
+        store.clone(),
+        shutdown.clone(),
+    )?;
     let mut picture = Picture::new(cfg.picture.picture_config());
     // The picture's JSON names each aircraft's sensors; the index is the SensorId (feeds
     // first, then radars).
@@ -733,7 +763,18 @@ async fn serve(
         tokio::spawn(replay_outputs(shared.clone(), out, shutdown.clone()));
     }
     let server_shutdown = shutdown.clone();
-    let server = axum::serve(listener, http::router(shared, access, live, layout))
+    let mut app = http::router(shared, access.clone(), live, layout);
+    app = app.merge(vigil::station::router(
+        vigil::station::StationApi {
+            station,
+            links: links.as_ref().map(|(l, _)| l.clone()),
+        },
+        access.clone(),
+    ));
+    if let Some(m) = missile {
+        app = app.merge(vigil::missile::router(m, access));
+    }
+    let server = axum::serve(listener, app)
         .with_graceful_shutdown(async move { server_shutdown.cancelled().await });
     let served = server.await;
     // Whatever ended the server (signal or error), everything else stops with it.
@@ -876,6 +917,7 @@ async fn start_links(
     tracker: Option<Arc<tracking::TrackerShared>>,
     clock: Arc<dyn Clock>,
     shutdown: CancellationToken,
+    missile: Option<Arc<vigil::missile::MissileShared>>,
 ) -> Result<Option<(Arc<vigil::links::LinksShared>, vigil_link::net::CentreLinks)>> {
     if !cfg.links.enabled() {
         return Ok(None);
@@ -907,6 +949,14 @@ async fn start_links(
         picture: std::sync::Mutex::new(vigil::links::PartnerPicture::default()),
         refused: running.refused_counter(),
     });
+    // Partner missile tracks and warnings are copied to the missile state on the way in.
+    let delivered = match &missile {
+        Some(m) => {
+            m.attach_links(shared.clone());
+            vigil::missile::tap(delivered, m.clone())
+        }
+        None => delivered,
+    };
     tokio::spawn(vigil::links::run_inbound(delivered, shared.clone()));
     match tracker {
         Some(t) => {

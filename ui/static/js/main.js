@@ -12,6 +12,7 @@ import { AlertsPanel, LinksPanel, DetailsPanel } from './panels.js';
 import { h, setChildren, fmtTime } from './util.js';
 import { beep, soundEnabled, setSound } from './sound.js';
 import { ReplayBar } from './replay.js';
+import { MissileLayer } from './missile.js';
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -58,6 +59,9 @@ const map = new MapView($('#map'), {
   onClick: (x, y) => select(trackLayer.hit(x, y)),
 });
 map.layers.push(trackLayer, incidentLayer);
+// Missile early warning (docs/missile.md): overlays and a threats panel; idle without [missile].
+const missileLayer = new MissileLayer(map, $('#side'));
+map.layers.push(missileLayer);
 const replayBar = new ReplayBar($('#replay'), post);
 
 const pictureNow = () => (Number.isFinite(S.now) ? S.now + (performance.now() - S.nowAt) / 1000 : NaN);
@@ -181,6 +185,7 @@ async function startSession(me) {
   S.wsWanted = true;
   S.backoffMs = 1000;
   connect();
+  missileLayer.start();
 }
 
 /** Drops everything from the session: socket, tracks, panels. */
@@ -197,6 +202,7 @@ function stopSession() {
   select(null);
   incidents.reset();
   incidentLayer.set([], NaN);
+  missileLayer.stop();
   alerts.reset();
   links.reset();
   setConn('down');

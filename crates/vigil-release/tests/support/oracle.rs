@@ -488,7 +488,10 @@ fn oracle_no_withheld_field(p: &ReleasePolicy, m: &Outbound) {
         (Field::Velocity, &["velocity"]),
         (Field::Category, &["category"]),
         (Field::TransponderLost, &["transponder_lost"]),
-        (Field::Evidence, &["value", "detail", "body_location", "sensor_kinds"]),
+        (
+            Field::Evidence,
+            &["value", "detail", "body_location", "sensor_kinds"],
+        ),
         (Field::Estimate, &["estimate"]),
         (Field::Operator, &["actor"]),
         (Field::Remarks, &["reason", "remark"]),

@@ -1,0 +1,389 @@
+//! Track-to-track fusion between two parties' trackers (the joint data fusion centre).
+//!
+//! Each party's tracker runs on its own radars only. Every cycle the fusion centre takes
+//! both parties' *latest* confirmed tracks, predicts them to a common time, associates them
+//! and fuses each pair by covariance intersection ([`vigil_track::fusion`]).
+//!
+//! Association ([`associate`]): the distance of two estimates is the χ² statistic of their
+//! difference in position and velocity with the sum of their covariances (the covariance of
+//! the difference of two independent estimates of one object), gated at χ²₆ 99.99 %; pairs
+//! are chosen by a global assignment ([`vigil_track::assign`], minimum total distance per
+//! cluster of gated pairs, a track left alone costing the gate). [`FusionCentre`] keeps the
+//! pairs of its previous cycle: a pair still inside the gate is kept as it is and only the
+//! rest are assigned, so a joint track does not jump between two close objects (and swap
+//! its id) because their distances cross from one cycle to the next.
+//!
+//! Why covariance intersection rather than independent-information fusion
+//! (`P⁻¹ = Pa⁻¹ + Pb⁻¹`): the radars are disjoint, so the measurement errors are independent,
+//! but the two estimates are still correlated: both filters start κ from the same prior
+//! (the same information in both), and both carry the same process noise of the one true
+//! object. The cross-covariance is not known at the centre without exchanging each filter's
+//! whole history; covariance intersection is consistent for every correlation, at the price
+//! of some of the gain. And because the fused estimate is never fed back to either tracker,
+//! and each cycle fuses the latest local estimates afresh (nothing of the previous cycle's
+//! joint track is kept in the fusion), no party's information is accumulated twice.
+
+use serde::{Deserialize, Serialize};
+use vigil_track::chi2::chi2_gate;
+use vigil_track::fusion::covariance_intersection;
+
+use crate::filter::{BallisticFilter, Estimate};
+use std::collections::BTreeMap;
+
+use crate::impact::{
+    GroundPrediction, ImpactCache, predict_impact, predict_impact_cheap, predict_impact_full,
+};
+use crate::tracker::{MissileTrack, TrackId, TrackStatus};
+
+/// Which party's track went into a joint track.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contribution {
+    /// Party.
+    pub party: String,
+    /// Its track.
+    pub track: TrackId,
+}
+
+/// A joint track of the fusion centre.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JointTrack {
+    /// Identifier: stable across cycles from [`FusionCentre::cycle`] (it follows the first
+    /// party's track, else the second's); from [`fuse`], the index in its output.
+    pub id: u64,
+    /// The local tracks fused (one or two).
+    pub parts: Vec<Contribution>,
+    /// The fused estimate at [`JointTrack::t`].
+    pub est: Estimate,
+    /// Time, s.
+    pub t: f64,
+    /// Covariance-intersection weight of the first party's track (1 when alone).
+    pub omega: f64,
+    /// Impact prediction of the fused estimate (when asked for).
+    pub impact: Option<GroundPrediction>,
+}
+
+/// One party's input to the fusion.
+#[derive(Debug, Clone, Copy)]
+pub struct PartyTracks<'a> {
+    /// Party name.
+    pub party: &'a str,
+    /// Its tracks (only confirmed ones are used).
+    pub tracks: &'a [MissileTrack],
+}
+
+/// Fuses two parties' latest tracks at time `t` (every track is predicted to `t`; tracks
+/// newer than `t` are used as they are). With `impact`, each joint track gets its own
+/// impact prediction. Deterministic: joint tracks come in the order of party `a`'s tracks,
+/// then `b`'s unmatched ones. Association: [`associate`] (no memory of pairs; use
+/// [`FusionCentre`] for pairs and ids that hold across cycles).
+pub fn fuse(
+    filter: &BallisticFilter,
+    a: PartyTracks<'_>,
+    b: PartyTracks<'_>,
+    t: f64,
+    impact: bool,
+) -> Vec<JointTrack> {
+    let mut out = fuse_keeping(filter, a, b, t, impact, &BTreeMap::new());
+    for (i, j) in out.iter_mut().enumerate() {
+        j.id = i as u64;
+    }
+    out
+}
+
+/// The χ²₆ probability of the association gate.
+pub const ASSOCIATION_GATE_PROB: f64 = 0.9999;
+
+/// The χ² distance of two estimates of one object at one time: their difference in position
+/// and velocity against the sum of their covariances. `None` when that sum is not positive
+/// definite.
+pub fn distance2(ga: &Estimate, gb: &Estimate) -> Option<f64> {
+    let d = (ga.x - gb.x).fixed_rows::<6>(0).into_owned();
+    let s = (ga.p + gb.p).fixed_view::<6, 6>(0, 0).into_owned();
+    let ch = s.cholesky()?;
+    let d2 = d.dot(&ch.solve(&d));
+    d2.is_finite().then_some(d2)
+}
+
+/// Pairs the estimates `a` with the estimates `b` (all at one time): the pairs of `keep`
+/// (indices into `a` and `b`) that are still inside the gate stay as they are; the other
+/// estimates are assigned globally by minimum total [`distance2`] within the χ²₆ gate
+/// ([`ASSOCIATION_GATE_PROB`]), an estimate left alone costing the gate. Returns the
+/// partner in `b` of each estimate of `a`, with its distance.
+pub fn associate(
+    a: &[Estimate],
+    b: &[Estimate],
+    keep: &[(usize, usize)],
+) -> Vec<Option<(usize, f64)>> {
+    let gate = chi2_gate(6, ASSOCIATION_GATE_PROB);
+    let mut out = vec![None; a.len()];
+    let mut taken_b = vec![false; b.len()];
+    for &(i, j) in keep {
+        if i >= a.len() || j >= b.len() || out[i].is_some() || taken_b[j] {
+            continue;
+        }
+        if let Some(d2) = distance2(&a[i], &b[j]).filter(|d| *d <= gate) {
+            out[i] = Some((j, d2));
+            taken_b[j] = true;
+        }
+    }
+    // The rest: gated pairs, with a cheap pre-gate that is implied by the gate (the
+    // position part's distance is at most the whole one's, and at least the squared
+    // position difference over the trace of the summed position covariances).
+    let free_a: Vec<usize> = (0..a.len()).filter(|&i| out[i].is_none()).collect();
+    let free_b: Vec<usize> = (0..b.len()).filter(|&j| !taken_b[j]).collect();
+    let mut edges = Vec::new();
+    for (k, &i) in free_a.iter().enumerate() {
+        for (l, &j) in free_b.iter().enumerate() {
+            let (ga, gb) = (&a[i], &b[j]);
+            let dp = (ga.x - gb.x).fixed_rows::<3>(0).norm_squared();
+            let var = (ga.p + gb.p).fixed_view::<3, 3>(0, 0).trace();
+            if dp > gate * var {
+                continue;
+            }
+            if let Some(d2) = distance2(ga, gb).filter(|d| *d <= gate) {
+                edges.push((k, l, d2));
+            }
+        }
+    }
+    let pairs = crate::tracker::assign_clusters(free_a.len(), free_b.len(), &edges, |_| gate);
+    for (k, m) in pairs.into_iter().enumerate() {
+        if let Some(l) = m
+            && let Some(e) = edges.iter().find(|e| e.0 == k && e.1 == l)
+        {
+            out[free_a[k]] = Some((free_b[l], e.2));
+        }
+    }
+    out
+}
+
+/// [`fuse`], keeping the pairs of `keep` (first party's track → second party's) while they
+/// pass the gate. Ids are left 0.
+fn fuse_keeping(
+    filter: &BallisticFilter,
+    a: PartyTracks<'_>,
+    b: PartyTracks<'_>,
+    t: f64,
+    impact: bool,
+    keep: &BTreeMap<TrackId, TrackId>,
+) -> Vec<JointTrack> {
+    let at_t = |tr: &MissileTrack| -> Option<Estimate> {
+        let mut g = tr.est;
+        filter.predict(&mut g, t - tr.t).ok()?;
+        Some(g)
+    };
+    let take = |p: &PartyTracks<'_>| -> Vec<(TrackId, Estimate)> {
+        p.tracks
+            .iter()
+            .filter(|tr| tr.status == TrackStatus::Confirmed)
+            .filter_map(|tr| at_t(tr).map(|g| (tr.id, g)))
+            .collect()
+    };
+    let (ta, tb) = (take(&a), take(&b));
+    let ea: Vec<Estimate> = ta.iter().map(|x| x.1).collect();
+    let eb: Vec<Estimate> = tb.iter().map(|x| x.1).collect();
+    let kept: Vec<(usize, usize)> = keep
+        .iter()
+        .filter_map(|(ia, ib)| {
+            let i = ta.iter().position(|x| x.0 == *ia)?;
+            let j = tb.iter().position(|x| x.0 == *ib)?;
+            Some((i, j))
+        })
+        .collect();
+    let pairs: Vec<Option<usize>> = associate(&ea, &eb, &kept)
+        .into_iter()
+        .map(|m| m.map(|(j, _)| j))
+        .collect();
+    let mut out = Vec::new();
+    let mut used_b = vec![false; tb.len()];
+    let predict = |g: &Estimate| {
+        if impact {
+            predict_impact(filter.ukf(), g, t).ok()
+        } else {
+            None
+        }
+    };
+    for (i, m) in pairs.iter().enumerate() {
+        let (ida, ga) = &ta[i];
+        let mut parts = vec![Contribution {
+            party: a.party.to_string(),
+            track: *ida,
+        }];
+        let (est, omega) = match m {
+            Some(j) => {
+                used_b[*j] = true;
+                let (idb, gb) = &tb[*j];
+                match covariance_intersection(ga, &gb.x, &nalgebra::SMatrix::identity(), &gb.p) {
+                    Ok(f) => {
+                        parts.push(Contribution {
+                            party: b.party.to_string(),
+                            track: *idb,
+                        });
+                        (f.estimate, f.omega)
+                    }
+                    Err(_) => (*ga, 1.0),
+                }
+            }
+            None => (*ga, 1.0),
+        };
+        out.push(JointTrack {
+            id: 0,
+            impact: predict(&est),
+            parts,
+            est,
+            t,
+            omega,
+        });
+    }
+    for (j, (idb, gb)) in tb.iter().enumerate() {
+        if used_b[j] {
+            continue;
+        }
+        out.push(JointTrack {
+            id: 0,
+            parts: vec![Contribution {
+                party: b.party.to_string(),
+                track: *idb,
+            }],
+            est: *gb,
+            t,
+            omega: 1.0,
+            impact: predict(gb),
+        });
+    }
+    out
+}
+
+/// The fusion centre's cycle with a bounded cost: [`fuse`] without impacts, then a joint
+/// track of one party takes that party's own impact prediction, and the fused pairs get
+/// full (unscented) predictions stalest first within a budget, cheap ones otherwise
+/// ([`crate::impact::predict_impact_cheap`]).
+///
+/// The centre keeps, per fused pair, only the last full prediction's covariance and bias for
+/// display: never an estimate, so nothing of a previous cycle enters the fusion.
+#[derive(Debug, Clone, Default)]
+pub struct FusionCentre {
+    cache: BTreeMap<(TrackId, TrackId), (f64, ImpactCache)>,
+    /// The previous cycle's pairs: first party's track → second party's.
+    pairs: BTreeMap<TrackId, TrackId>,
+    /// Joint track ids by the first party's track, and by the second's.
+    ids_a: BTreeMap<TrackId, u64>,
+    ids_b: BTreeMap<TrackId, u64>,
+    next_id: u64,
+    /// Least time between two full predictions of one pair, s.
+    pub full_interval_s: f64,
+    /// Most full predictions per cycle (0: no limit).
+    pub max_full_per_cycle: usize,
+}
+
+impl FusionCentre {
+    /// A centre with its prediction budget.
+    pub fn new(full_interval_s: f64, max_full_per_cycle: usize) -> Self {
+        Self {
+            full_interval_s,
+            max_full_per_cycle,
+            ..Self::default()
+        }
+    }
+
+    /// The pairs of the last cycle: first party's track → second party's.
+    pub fn pairs(&self) -> &BTreeMap<TrackId, TrackId> {
+        &self.pairs
+    }
+
+    /// Stable ids: a joint track keeps the id of its first party's track, else of its
+    /// second party's, else gets a new one; the maps keep only the tracks of this cycle.
+    fn assign_ids(&mut self, first_party: &str, joint: &mut [JointTrack]) {
+        let (mut ids_a, mut ids_b) = (BTreeMap::new(), BTreeMap::new());
+        for j in joint.iter_mut() {
+            let (pa, pb) = match j.parts.as_slice() {
+                [x, y] => (Some(x.track), Some(y.track)),
+                [x] if x.party == first_party => (Some(x.track), None),
+                [x] => (None, Some(x.track)),
+                _ => (None, None),
+            };
+            let id = pa
+                .and_then(|k| self.ids_a.get(&k).copied())
+                .or_else(|| pb.and_then(|k| self.ids_b.get(&k).copied()))
+                .unwrap_or_else(|| {
+                    self.next_id += 1;
+                    self.next_id
+                });
+            j.id = id;
+            if let Some(k) = pa {
+                ids_a.insert(k, id);
+            }
+            if let Some(k) = pb {
+                ids_b.insert(k, id);
+            }
+        }
+        self.ids_a = ids_a;
+        self.ids_b = ids_b;
+    }
+
+    /// One cycle at time `t`: the association keeps the previous cycle's pairs that still
+    /// pass the gate ([`associate`]), and each joint track keeps its id.
+    pub fn cycle(
+        &mut self,
+        filter: &BallisticFilter,
+        a: PartyTracks<'_>,
+        b: PartyTracks<'_>,
+        t: f64,
+    ) -> Vec<JointTrack> {
+        let mut joint = fuse_keeping(filter, a, b, t, false, &self.pairs);
+        self.pairs = joint
+            .iter()
+            .filter(|j| j.parts.len() == 2)
+            .map(|j| (j.parts[0].track, j.parts[1].track))
+            .collect();
+        self.assign_ids(a.party, &mut joint);
+        let own = |p: &PartyTracks<'_>, id: TrackId| {
+            p.tracks.iter().find(|x| x.id == id).and_then(|x| x.impact)
+        };
+        let key = |j: &JointTrack| (j.parts[0].track, j.parts[1].track);
+        let mut pairs = Vec::new();
+        for (i, j) in joint.iter_mut().enumerate() {
+            if j.parts.len() == 1 {
+                let p = if j.parts[0].party == a.party { &a } else { &b };
+                j.impact = own(p, j.parts[0].track);
+            } else {
+                pairs.push(i);
+            }
+        }
+        let live: std::collections::BTreeSet<_> = pairs.iter().map(|&i| key(&joint[i])).collect();
+        self.cache.retain(|k, _| live.contains(k));
+        pairs.sort_by(|&x, &y| {
+            let tx = self
+                .cache
+                .get(&key(&joint[x]))
+                .map_or(f64::NEG_INFINITY, |c| c.0);
+            let ty = self
+                .cache
+                .get(&key(&joint[y]))
+                .map_or(f64::NEG_INFINITY, |c| c.0);
+            tx.total_cmp(&ty)
+        });
+        let mut full_left = if self.max_full_per_cycle == 0 {
+            usize::MAX
+        } else {
+            self.max_full_per_cycle
+        };
+        for i in pairs {
+            let k = key(&joint[i]);
+            let cached = self.cache.get(&k).copied();
+            let want_full = cached.is_none_or(|(tf, _)| t - tf >= self.full_interval_s);
+            let j = &mut joint[i];
+            if want_full && full_left > 0 {
+                full_left -= 1;
+                if let Ok((ip, c)) = predict_impact_full(filter.ukf(), &j.est, t) {
+                    j.impact = Some(ip);
+                    self.cache.insert(k, (t, c));
+                    continue;
+                }
+            }
+            if let Some((_, c)) = cached {
+                j.impact = predict_impact_cheap(&j.est, t, &c).ok();
+            }
+        }
+        joint
+    }
+}

@@ -1,0 +1,284 @@
+//! Cross-party association at the fusion centre in a dense cloud: 100 objects (10 missiles,
+//! each an RV, two spent stages and seven debris pieces a few m/s apart) seen by two radars
+//! of each party, the benchmark's scenario. Each party's tracks are labelled with the truth
+//! of the plots they took (the simulator's labels; the trackers never see them); the fusion
+//! centre must pair the two parties' tracks of one object, and keep its pairs and joint ids
+//! from cycle to cycle.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use nalgebra::Vector3;
+use vigil_ballistic::earth::{self, Dynamics};
+use vigil_ballistic::flight::{FlightOptions, ObjectKind, Trajectory, coast};
+use vigil_core::{Geodetic, LatLon};
+use vigil_missile::fusion::{FusionCentre, PartyTracks, distance2};
+use vigil_missile::radar::{RadarConfig, RadarId};
+use vigil_missile::sim::PlotSim;
+use vigil_missile::tracker::{MissileTracker, TrackId, TrackStatus, TrackerConfig};
+
+const REVISIT_S: f64 = 4.0;
+
+fn radar(name: &str, lat: f64, lon: f64, az: f64, range_km: f64, s: f64) -> RadarConfig {
+    RadarConfig {
+        name: name.into(),
+        party: "x".into(),
+        lat,
+        lon,
+        height_m: 100.0,
+        boresight_az_deg: az,
+        half_fov_deg: 70.0,
+        max_range_km: range_km,
+        min_elevation_deg: 0.0,
+        sigma_range_m: 50.0 * s,
+        sigma_az_mrad: s,
+        sigma_el_mrad: s,
+    }
+}
+
+/// The benchmark's cloud (`benches/cycle.rs`).
+fn objects() -> Vec<Trajectory> {
+    let opts = FlightOptions::default();
+    let mut out = Vec::new();
+    for m in 0..10 {
+        let site = LatLon::new(33.0 + 0.3 * f64::from(m), 46.0 + 0.4 * f64::from(m));
+        let r0 = earth::geodetic_to_ecef(&Geodetic {
+            pos: site,
+            height_m: 120e3,
+        });
+        let rot = earth::ecef_to_enu_rotation(&site).transpose();
+        let v_enu = Vector3::new(
+            -2_000.0 - 50.0 * f64::from(m),
+            2_500.0 + 30.0 * f64::from(m),
+            2_200.0,
+        );
+        let v0 = rot * v_enu;
+        let unit = v0.normalize();
+        let fly = |kind, beta, v| coast(&Dynamics::EARTH, kind, beta, 0.0, r0, v, &opts).unwrap();
+        out.push(fly(ObjectKind::Rv, 8_000.0, v0));
+        for s in 1..=2 {
+            out.push(fly(
+                ObjectKind::Stage,
+                1_500.0,
+                v0 - unit * (30.0 * f64::from(s)),
+            ));
+        }
+        for d in 0..7 {
+            let a = f64::from(d) * std::f64::consts::TAU / 7.0;
+            let dv = rot * Vector3::new(15.0 * a.cos(), 15.0 * a.sin(), 5.0);
+            out.push(fly(ObjectKind::Debris, 200.0, v0 + dv));
+        }
+    }
+    out
+}
+
+/// One party: its tracker and the truth label of each track (the object of its latest plot).
+struct Party {
+    tracker: MissileTracker,
+    label: BTreeMap<TrackId, usize>,
+}
+
+impl Party {
+    fn scan(&mut self, sim: &mut PlotSim, t: f64, objects: &[&Trajectory]) {
+        for i in 0..self.tracker.radars().len() {
+            let site = self.tracker.radars()[i].clone();
+            let (plots, truth) = sim.scan_labelled(&site, t, objects);
+            self.tracker
+                .process_scan(RadarId(i as u32), t, &plots)
+                .unwrap();
+            for &(id, j) in self.tracker.last_associations() {
+                self.label.insert(id, truth[j]);
+            }
+        }
+        let live: Vec<TrackId> = self.tracker.tracks().iter().map(|x| x.id).collect();
+        self.label.retain(|id, _| live.contains(id));
+    }
+
+    fn confirmed(&self) -> BTreeMap<TrackId, usize> {
+        self.tracker
+            .tracks()
+            .iter()
+            .filter(|x| x.status == TrackStatus::Confirmed)
+            .filter_map(|x| Some((x.id, *self.label.get(&x.id)?)))
+            .collect()
+    }
+}
+
+#[test]
+fn dense_cloud_pairs_the_same_objects_without_swaps() {
+    let truth = objects();
+    let refs: Vec<&Trajectory> = truth.iter().collect();
+    let cfg = TrackerConfig {
+        impact_interval_s: 1e9,
+        max_predictions_per_scan: 1,
+        max_full_per_scan: 1,
+        full_impact_interval_s: 1e9,
+        launch_interval_s: 1e9,
+        max_launch_per_scan: 1,
+        ..TrackerConfig::default()
+    };
+    let mut ru = Party {
+        tracker: MissileTracker::new(
+            cfg,
+            vec![
+                radar("Gabala", 40.87, 47.80, 180.0, 6_000.0, 1.5),
+                radar("Armavir", 44.92, 40.98, 170.0, 4_000.0, 1.2),
+            ],
+        )
+        .unwrap(),
+        label: BTreeMap::new(),
+    };
+    let mut nato = Party {
+        tracker: MissileTracker::new(
+            cfg,
+            vec![
+                radar("Kurecik", 38.35, 37.80, 100.0, 2_500.0, 1.0),
+                radar("Ship", 36.0, 36.0, 80.0, 2_000.0, 1.0),
+            ],
+        )
+        .unwrap(),
+        label: BTreeMap::new(),
+    };
+    // No impact predictions at the centre: the association is under test.
+    let mut centre = FusionCentre::new(1e9, 0);
+    let mut sim = PlotSim::new(1, 0.95);
+    let (mut both_total, mut correct_total, mut wrong_total) = (0usize, 0usize, 0usize);
+    let mut gate_misses = Vec::new();
+    let mut last_pair: BTreeMap<TrackId, TrackId> = BTreeMap::new();
+    let mut joint_of_a: BTreeMap<TrackId, u64> = BTreeMap::new();
+    let (mut swaps, mut id_changes, mut cycles) = (0, 0, 0);
+    let mut t = 0.0;
+    while t <= 320.0 {
+        ru.scan(&mut sim, t, &refs);
+        nato.scan(&mut sim, t, &refs);
+        let joint = centre.cycle(
+            ru.tracker.filter(),
+            PartyTracks {
+                party: "RU",
+                tracks: ru.tracker.tracks(),
+            },
+            PartyTracks {
+                party: "NATO",
+                tracks: nato.tracker.tracks(),
+            },
+            t,
+        );
+        let (la, lb) = (ru.confirmed(), nato.confirmed());
+        // Swaps: a first-party track changing partner while its old partner still lives,
+        // or changing joint id.
+        let live_b: Vec<TrackId> = lb.keys().copied().collect();
+        for j in joint.iter().filter(|j| j.parts.len() == 2) {
+            let (a, b) = (j.parts[0].track, j.parts[1].track);
+            if let Some(old) = last_pair.insert(a, b)
+                && old != b
+                && live_b.contains(&old)
+            {
+                swaps += 1;
+                eprintln!("t {t}: RU {a:?} moved from NATO {old:?} to {b:?}");
+            }
+            if let Some(old) = joint_of_a.insert(a, j.id)
+                && old != j.id
+            {
+                id_changes += 1;
+            }
+        }
+        if std::env::var("DIAG").is_ok() && (t as u32).is_multiple_of(40) {
+            for (name, p, l) in [("RU", &ru, &la), ("NATO", &nato, &lb)] {
+                let (mut np, mut nv, mut n) = (0.0, 0.0, 0);
+                let mut ep = 0.0;
+                for (id, o) in l.iter() {
+                    let x = p.tracker.tracks().iter().find(|x| x.id == *id).unwrap();
+                    let (pos, vel, _) = truth[*o].state_at(x.t).unwrap();
+                    let e = x.est.x.fixed_rows::<3>(0) - pos;
+                    let v = x.est.x.fixed_rows::<3>(3) - vel;
+                    let pp = x.est.p.fixed_view::<3, 3>(0, 0).into_owned();
+                    let pv = x.est.p.fixed_view::<3, 3>(3, 3).into_owned();
+                    np += e.dot(&pp.cholesky().unwrap().solve(&e));
+                    nv += v.dot(&pv.cholesky().unwrap().solve(&v));
+                    ep += e.norm();
+                    n += 1;
+                }
+                let n = n.max(1) as f64;
+                eprintln!(
+                    "t {t} {name}: {} labelled confirmed, mean pos NEES {:.1}, vel NEES {:.1}, mean pos err {:.0} m",
+                    l.len(),
+                    np / n,
+                    nv / n,
+                    ep / n
+                );
+            }
+        }
+        if t >= 60.0 {
+            cycles += 1;
+            // Objects with a confirmed track in both parties.
+            let objs_a: BTreeMap<usize, Vec<TrackId>> =
+                la.iter().fold(BTreeMap::new(), |mut m, (id, o)| {
+                    m.entry(*o).or_insert_with(Vec::new).push(*id);
+                    m
+                });
+            let objs_b: BTreeMap<usize, Vec<TrackId>> =
+                lb.iter().fold(BTreeMap::new(), |mut m, (id, o)| {
+                    m.entry(*o).or_insert_with(Vec::new).push(*id);
+                    m
+                });
+            for (o, ids_a) in &objs_a {
+                let Some(ids_b) = objs_b.get(o) else { continue };
+                both_total += 1;
+                let ok = joint.iter().any(|j| {
+                    j.parts.len() == 2
+                        && ids_a.contains(&j.parts[0].track)
+                        && ids_b.contains(&j.parts[1].track)
+                });
+                if ok {
+                    correct_total += 1;
+                } else {
+                    // Why not: the distance of the object's own tracks.
+                    let est = |tr: &MissileTracker, id: &TrackId| {
+                        let x = tr.tracks().iter().find(|x| x.id == *id).unwrap();
+                        let mut g = x.est;
+                        tr.filter().predict(&mut g, t - x.t).unwrap();
+                        g
+                    };
+                    let d2 =
+                        distance2(&est(&ru.tracker, &ids_a[0]), &est(&nato.tracker, &ids_b[0]));
+                    gate_misses.push(d2.unwrap_or(f64::NAN));
+                }
+            }
+            wrong_total += joint
+                .iter()
+                .filter(|j| {
+                    j.parts.len() == 2 && la.get(&j.parts[0].track) != lb.get(&j.parts[1].track)
+                })
+                .count();
+        }
+        t += REVISIT_S;
+    }
+    gate_misses.sort_by(f64::total_cmp);
+    let frac = correct_total as f64 / both_total.max(1) as f64;
+    eprintln!(
+        "{cycles} cycles: objects seen by both (per cycle) {both_total}, paired correctly {correct_total} ({:.1} %), wrong pairs {wrong_total}; swaps {swaps}, joint id changes {id_changes}; distances of the missed own pairs (median {:?}): {:?}",
+        100.0 * frac,
+        gate_misses.get(gate_misses.len() / 2),
+        &gate_misses[gate_misses.len().saturating_sub(10)..]
+    );
+    assert!(
+        both_total >= 40 * cycles,
+        "too few objects seen by both: {both_total}"
+    );
+    // NOT YET the goal (>= 90 % paired correctly, no swaps): measured 35.7 %, 75 swaps. The
+    // cause is upstream of the fusion: in this cloud each party's tracker is inconsistent
+    // (position NEES of its confirmed tracks against the object of their latest plot 100 to
+    // 1,200 for RU until 240 s, against 3 expected: tracks take their neighbours' plots), so
+    // the χ² distance of the two tracks of one object is far outside any sound gate (median
+    // 231 against 23.5). Inflating the difference's covariance does not help (+300 m / 3 m/s:
+    // 62 % correct but 1,296 wrong pairs; +1 km / 10 m/s: 42 %). These floors pin today's
+    // figures so that a regression shows.
+    assert!(frac >= 0.30, "paired correctly {:.1} %", 100.0 * frac);
+    assert!(
+        wrong_total * 10 <= correct_total,
+        "wrong pairs {wrong_total}"
+    );
+    assert!(swaps <= 100, "swaps {swaps}");
+    assert_eq!(id_changes, 0, "joint ids changed");
+}
