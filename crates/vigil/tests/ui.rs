@@ -20,81 +20,17 @@ mod common;
 use common::poll;
 
 use common::{
-    Fleet, Service, get, partner_for, project_root, request, start_partner, start_service, tempdir,
-    text,
+    Fleet, Service, browser, get, output_dir, partner_for, project_root, request, run_script,
+    start_partner, start_service, tempdir, text, user_table,
 };
 use serde_json::{Value, json};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const REPORTER_TOKEN: &str = "acc-token-of-the-ui-test";
 const AUDITOR_TOKEN: &str = "auditor-token-of-the-ui-test";
-
-/// What the browser tests need, or why they cannot run here.
-fn browser() -> Option<PathBuf> {
-    let ui = project_root().join("ui");
-    let chromium = std::env::var("VIGIL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let missing = if Command::new("node").arg("--version").output().is_err() {
-        Some("node (apt install nodejs npm)".to_owned())
-    } else if !Path::new(&chromium).exists() {
-        Some(format!("{chromium} (apt install chromium)"))
-    } else if !ui.join("node_modules/playwright-core").is_dir() {
-        Some("ui/node_modules (npm ci --prefix ui)".to_owned())
-    } else {
-        None
-    };
-    match missing {
-        None => Some(ui),
-        Some(m) if std::env::var_os("CI").is_some() => {
-            panic!("the browser tests need {m}; .ci/run installs it")
-        }
-        Some(m) => {
-            eprintln!("SKIPPED: the browser tests need {m}");
-            None
-        }
-    }
-}
-
-/// Runs `node ui/tests/<script>` with `env`; returns the last JSON line it printed.
-fn run_script(ui: &Path, script: &str, env: &[(&str, String)]) -> Value {
-    let mut cmd = Command::new("node");
-    cmd.arg(ui.join("tests").join(script)).current_dir(ui);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("node runs");
-    let stdout = text(&out.stdout);
-    let stderr = text(&out.stderr);
-    assert!(
-        out.status.success(),
-        "{script} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        out.status
-    );
-    eprintln!("{stdout}");
-    stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
-        .unwrap_or_else(|| panic!("{script} printed no JSON summary:\n{stdout}"))
-}
-
-/// Where screenshots go: `target/ui-test-output/` (kept after the test for a look).
-fn output_dir() -> PathBuf {
-    let dir = project_root().join("target/ui-test-output");
-    std::fs::create_dir_all(&dir).expect("output dir");
-    dir
-}
-
-fn user_table(name: &str, role: &str, password: &str) -> String {
-    format!(
-        "[[user]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{}\"\n\n",
-        vigil_auth::hash_password(password).expect("hash")
-    )
-}
 
 fn get_as(addr: &str, path: &str, token: &str) -> Value {
     let r = request(addr, "GET", path, Some(token), "");
@@ -208,6 +144,7 @@ fn ui_in_a_browser() {
             ("VIGIL_LINK", "to-partner".into()),
             ("VIGIL_E2E_REQUIRE_ACK", "1".into()),
         ],
+        None,
     );
     assert_eq!(summary["ok"], true, "{summary}");
     assert!(out.join("ui-e2e.png").is_file(), "the screenshot is saved");
@@ -310,6 +247,7 @@ fn ui_frame_time_with_5000_tracks() {
             ("VIGIL_OUT", out.display().to_string()),
             ("VIGIL_PERF_TRACKS", n.to_string()),
         ],
+        None,
     );
     stop.store(true, Ordering::Relaxed);
     drop(centre);

@@ -12,34 +12,7 @@
 #[allow(dead_code)] // shared with the other tests; this one uses a part
 mod common;
 
-use common::{project_root, start_service, tempdir, text};
-use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn browser() -> Option<PathBuf> {
-    let ui = project_root().join("ui");
-    let chromium = std::env::var("VIGIL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let missing = if Command::new("node").arg("--version").output().is_err() {
-        Some("node (apt install nodejs npm)".to_owned())
-    } else if !Path::new(&chromium).exists() {
-        Some(format!("{chromium} (apt install chromium)"))
-    } else if !ui.join("node_modules/playwright-core").is_dir() {
-        Some("ui/node_modules (npm ci --prefix ui)".to_owned())
-    } else {
-        None
-    };
-    match missing {
-        None => Some(ui),
-        Some(m) if std::env::var_os("CI").is_some() => {
-            panic!("the browser tests need {m}; .ci/run installs it")
-        }
-        Some(m) => {
-            eprintln!("SKIPPED: the browser tests need {m}");
-            None
-        }
-    }
-}
+use common::{browser, output_dir, project_root, run_script, start_service, tempdir};
 
 #[test]
 fn operator_sees_missile_track_ellipse_and_radar_fans() {
@@ -61,29 +34,18 @@ fn operator_sees_missile_track_ellipse_and_radar_fans() {
     );
     std::fs::write(dir.join("centre.toml"), config).expect("config");
     let centre = start_service(&dir.join("centre.toml"), &dir.join("centre.log"));
-    let out = project_root().join("target/ui-test-output");
-    std::fs::create_dir_all(&out).expect("output dir");
-    let run = Command::new("node")
-        .arg(ui.join("tests/missile.mjs"))
-        .current_dir(&ui)
-        .env("VIGIL_URL", format!("http://{}", centre.addr))
-        .env("VIGIL_OPERATOR", "duty")
-        .env("VIGIL_OPERATOR_PASSWORD", password)
-        .env("VIGIL_OUT", out.display().to_string())
-        .output()
-        .expect("node runs");
-    let stdout = text(&run.stdout);
-    assert!(
-        run.status.success(),
-        "missile.mjs failed:\n--- stdout\n{stdout}\n--- stderr\n{}\n--- centre\n{}",
-        text(&run.stderr),
-        std::fs::read_to_string(dir.join("centre.log")).unwrap_or_default()
+    let out = output_dir();
+    let summary = run_script(
+        &ui,
+        "missile.mjs",
+        &[
+            ("VIGIL_URL", format!("http://{}", centre.addr)),
+            ("VIGIL_OPERATOR", "duty".into()),
+            ("VIGIL_OPERATOR_PASSWORD", password.into()),
+            ("VIGIL_OUT", out.display().to_string()),
+        ],
+        Some(&dir.join("centre.log")),
     );
-    let summary: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l.trim()).ok())
-        .expect("a JSON summary");
     eprintln!("{summary}");
     assert_eq!(summary["ok"], true);
     assert!(out.join("ui-missile.png").is_file());

@@ -12,36 +12,12 @@
 #[allow(dead_code)] // shared with the other tests; this one uses a part
 mod common;
 
-use common::{Service, VIGIL, project_root, request, tempdir, text};
-use serde_json::Value;
-use std::path::{Path, PathBuf};
+use common::{
+    Service, VIGIL, browser, output_dir, project_root, request, run_script, tempdir, text,
+};
 use std::process::{Command, Stdio};
 
 const SUPERVISOR_TOKEN: &str = "station-ui-supervisor-token";
-
-fn browser() -> Option<PathBuf> {
-    let ui = project_root().join("ui");
-    let chromium = std::env::var("VIGIL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let missing = if Command::new("node").arg("--version").output().is_err() {
-        Some("node (apt install nodejs npm)".to_owned())
-    } else if !Path::new(&chromium).exists() {
-        Some(format!("{chromium} (apt install chromium)"))
-    } else if !ui.join("node_modules/playwright-core").is_dir() {
-        Some("ui/node_modules (npm ci --prefix ui)".to_owned())
-    } else {
-        None
-    };
-    match missing {
-        None => Some(ui),
-        Some(m) if std::env::var_os("CI").is_some() => {
-            panic!("the browser test needs {m}; .ci/run installs it")
-        }
-        Some(m) => {
-            eprintln!("SKIPPED: the browser test needs {m}");
-            None
-        }
-    }
-}
 
 #[test]
 fn operator_sees_the_station_and_acknowledges_the_alarm() {
@@ -83,31 +59,18 @@ fn operator_sees_the_station_and_acknowledges_the_alarm() {
         .spawn()
         .unwrap();
     let centre = Service::from_child(child, &stderr);
-    let out = project_root().join("target/ui-test-output");
-    std::fs::create_dir_all(&out).unwrap();
-
-    let run = Command::new("node")
-        .arg(ui.join("tests/station.mjs"))
-        .current_dir(&ui)
-        .env("VIGIL_URL", format!("http://{}", centre.addr))
-        .env("VIGIL_OPERATOR", "olga")
-        .env("VIGIL_OPERATOR_PASSWORD", password)
-        .env("VIGIL_OUT", &out)
-        .output()
-        .expect("node runs");
-    let stdout = text(&run.stdout);
-    assert!(
-        run.status.success(),
-        "station.mjs failed:\n--- stdout\n{stdout}\n--- stderr\n{}\n--- centre\n{}",
-        text(&run.stderr),
-        std::fs::read_to_string(&stderr).unwrap_or_default()
+    let out = output_dir();
+    let summary = run_script(
+        &ui,
+        "station.mjs",
+        &[
+            ("VIGIL_URL", format!("http://{}", centre.addr)),
+            ("VIGIL_OPERATOR", "olga".into()),
+            ("VIGIL_OPERATOR_PASSWORD", password.into()),
+            ("VIGIL_OUT", out.display().to_string()),
+        ],
+        Some(&stderr),
     );
-    eprintln!("{stdout}");
-    let summary: Value = stdout
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l.trim()).ok())
-        .expect("a JSON summary line");
     assert_eq!(summary["ok"], true);
     assert!(summary["people"].as_u64().unwrap() > 5);
     assert!(out.join("ui-station.png").is_file());

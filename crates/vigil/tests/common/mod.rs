@@ -444,3 +444,73 @@ pub fn long_flight() -> Option<PathBuf> {
         None
     }
 }
+
+/// What the browser tests need, or why they cannot run here.
+#[allow(dead_code)] // used by ui.rs, ui_station.rs and ui_missile.rs
+pub fn browser() -> Option<PathBuf> {
+    let ui = project_root().join("ui");
+    let chromium = std::env::var("VIGIL_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let missing = if Command::new("node").arg("--version").output().is_err() {
+        Some("node (apt install nodejs npm)".to_owned())
+    } else if !Path::new(&chromium).exists() {
+        Some(format!("{chromium} (apt install chromium)"))
+    } else if !ui.join("node_modules/playwright-core").is_dir() {
+        Some("ui/node_modules (npm ci --prefix ui)".to_owned())
+    } else {
+        None
+    };
+    match missing {
+        None => Some(ui),
+        Some(m) if std::env::var_os("CI").is_some() => {
+            panic!("the browser tests need {m}; .ci/run installs it")
+        }
+        Some(m) => {
+            eprintln!("SKIPPED: the browser tests need {m}");
+            None
+        }
+    }
+}
+
+/// Runs `node ui/tests/<script>` with `env`; returns the last JSON line it printed. On failure
+/// the message holds the script's output and the centre's `log`, if given.
+#[allow(dead_code)] // used by ui.rs, ui_station.rs and ui_missile.rs
+pub fn run_script(ui: &Path, script: &str, env: &[(&str, String)], log: Option<&Path>) -> Value {
+    let mut cmd = Command::new("node");
+    cmd.arg(ui.join("tests").join(script)).current_dir(ui);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("node runs");
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{script} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}\n--- centre\n{}",
+        out.status,
+        log.map(|p| std::fs::read_to_string(p).unwrap_or_default())
+            .unwrap_or_default()
+    );
+    eprintln!("{stdout}");
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+        .unwrap_or_else(|| panic!("{script} printed no JSON summary:\n{stdout}"))
+}
+
+/// Where screenshots go: `target/ui-test-output/` (kept after the test for a look).
+#[allow(dead_code)] // used by ui.rs, ui_station.rs and ui_missile.rs
+pub fn output_dir() -> PathBuf {
+    let dir = project_root().join("target/ui-test-output");
+    std::fs::create_dir_all(&dir).expect("output dir");
+    dir
+}
+
+/// A `[[user]]` table with an Argon2id hash of `password`.
+#[allow(dead_code)] // used by ui.rs, ui_station.rs and ui_missile.rs
+pub fn user_table(name: &str, role: &str, password: &str) -> String {
+    format!(
+        "[[user]]\nname = \"{name}\"\nrole = \"{role}\"\npassword_hash = \"{}\"\n\n",
+        vigil_auth::hash_password(password).expect("hash")
+    )
+}
