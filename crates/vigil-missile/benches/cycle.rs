@@ -10,13 +10,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use nalgebra::Vector3;
-use vigil_ballistic::earth::{self, Dynamics};
-use vigil_ballistic::flight::{FlightOptions, ObjectKind, Trajectory, coast};
-use vigil_core::{Geodetic, LatLon};
+use vigil_ballistic::flight::Trajectory;
 use vigil_missile::fusion::{FusionCentre, PartyTracks};
 use vigil_missile::radar::{RadarConfig, RadarId};
-use vigil_missile::sim::PlotSim;
+use vigil_missile::sim::{PlotSim, dense_cloud};
 use vigil_missile::tracker::{MissileTracker, TrackStatus, TrackerConfig};
 
 const REVISIT_S: f64 = 4.0;
@@ -47,68 +44,7 @@ fn radar(
 }
 
 fn objects() -> Vec<Trajectory> {
-    let opts = FlightOptions::default();
-    let mut out = Vec::new();
-    for m in 0..10 {
-        let site = LatLon::new(33.0 + 0.3 * f64::from(m), 46.0 + 0.4 * f64::from(m));
-        let r0 = earth::geodetic_to_ecef(&Geodetic {
-            pos: site,
-            height_m: 120e3,
-        });
-        let rot = earth::ecef_to_enu_rotation(&site).transpose();
-        let v_enu = Vector3::new(
-            -2_000.0 - 50.0 * f64::from(m),
-            2_500.0 + 30.0 * f64::from(m),
-            2_200.0,
-        );
-        let v0 = rot * v_enu;
-        let unit = v0.normalize();
-        // RV, two stages falling behind, debris spread a few m/s around the RV.
-        out.push(
-            coast(
-                &Dynamics::EARTH,
-                ObjectKind::Rv,
-                8_000.0,
-                0.0,
-                r0,
-                v0,
-                &opts,
-            )
-            .unwrap(),
-        );
-        for s in 1..=2 {
-            let v = v0 - unit * (30.0 * f64::from(s));
-            out.push(
-                coast(
-                    &Dynamics::EARTH,
-                    ObjectKind::Stage,
-                    1_500.0,
-                    0.0,
-                    r0,
-                    v,
-                    &opts,
-                )
-                .unwrap(),
-            );
-        }
-        for d in 0..7 {
-            let a = f64::from(d) * std::f64::consts::TAU / 7.0;
-            let dv = rot * Vector3::new(15.0 * a.cos(), 15.0 * a.sin(), 5.0);
-            out.push(
-                coast(
-                    &Dynamics::EARTH,
-                    ObjectKind::Debris,
-                    200.0,
-                    0.0,
-                    r0,
-                    v0 + dv,
-                    &opts,
-                )
-                .unwrap(),
-            );
-        }
-    }
-    out
+    dense_cloud().expect("the cloud flies")
 }
 
 fn party<'a>(name: &'a str, tr: &'a MissileTracker) -> PartyTracks<'a> {

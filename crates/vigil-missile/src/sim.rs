@@ -1,10 +1,13 @@
 //! Seeded radar plots of true trajectories (tests and benchmarks; feature `sim`).
 
+use nalgebra::Vector3;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
-use vigil_ballistic::flight::Trajectory;
+use vigil_ballistic::earth::{self, Dynamics};
+use vigil_ballistic::flight::{FlightError, FlightOptions, ObjectKind, Trajectory, coast};
+use vigil_core::{Geodetic, LatLon};
 
 use crate::radar::{Plot, RadarSite};
 
@@ -71,4 +74,42 @@ impl PlotSim {
         }
         (out, truth)
     }
+}
+
+/// The dense cloud of the benchmark and the association test: 10 launches a few tens of km
+/// apart, each an RV (beta 8,000 kg/m²), two spent stages falling behind (1,500) and seven
+/// debris pieces spread 15 m/s around the RV (200), 100 objects coasting from 120 km.
+pub fn dense_cloud() -> Result<Vec<Trajectory>, FlightError> {
+    let opts = FlightOptions::default();
+    let mut out = Vec::with_capacity(100);
+    for m in 0..10 {
+        let site = LatLon::new(33.0 + 0.3 * f64::from(m), 46.0 + 0.4 * f64::from(m));
+        let r0 = earth::geodetic_to_ecef(&Geodetic {
+            pos: site,
+            height_m: 120e3,
+        });
+        let rot = earth::ecef_to_enu_rotation(&site).transpose();
+        let v_enu = Vector3::new(
+            -2_000.0 - 50.0 * f64::from(m),
+            2_500.0 + 30.0 * f64::from(m),
+            2_200.0,
+        );
+        let v0 = rot * v_enu;
+        let unit = v0.normalize();
+        let fly = |kind, beta, v| coast(&Dynamics::EARTH, kind, beta, 0.0, r0, v, &opts);
+        out.push(fly(ObjectKind::Rv, 8_000.0, v0)?);
+        for s in 1..=2 {
+            out.push(fly(
+                ObjectKind::Stage,
+                1_500.0,
+                v0 - unit * (30.0 * f64::from(s)),
+            )?);
+        }
+        for d in 0..7 {
+            let a = f64::from(d) * std::f64::consts::TAU / 7.0;
+            let dv = rot * Vector3::new(15.0 * a.cos(), 15.0 * a.sin(), 5.0);
+            out.push(fly(ObjectKind::Debris, 200.0, v0 + dv)?);
+        }
+    }
+    Ok(out)
 }

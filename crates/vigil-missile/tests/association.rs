@@ -9,13 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use nalgebra::Vector3;
-use vigil_ballistic::earth::{self, Dynamics};
-use vigil_ballistic::flight::{FlightOptions, ObjectKind, Trajectory, coast};
-use vigil_core::{Geodetic, LatLon};
+use vigil_ballistic::flight::Trajectory;
 use vigil_missile::fusion::{FusionCentre, PartyTracks, distance2};
 use vigil_missile::radar::{RadarConfig, RadarId};
-use vigil_missile::sim::PlotSim;
+use vigil_missile::sim::{PlotSim, dense_cloud};
 use vigil_missile::tracker::{MissileTracker, TrackId, TrackStatus, TrackerConfig};
 
 const REVISIT_S: f64 = 4.0;
@@ -37,40 +34,8 @@ fn radar(name: &str, lat: f64, lon: f64, az: f64, range_km: f64, s: f64) -> Rada
     }
 }
 
-/// The benchmark's cloud (`benches/cycle.rs`).
 fn objects() -> Vec<Trajectory> {
-    let opts = FlightOptions::default();
-    let mut out = Vec::new();
-    for m in 0..10 {
-        let site = LatLon::new(33.0 + 0.3 * f64::from(m), 46.0 + 0.4 * f64::from(m));
-        let r0 = earth::geodetic_to_ecef(&Geodetic {
-            pos: site,
-            height_m: 120e3,
-        });
-        let rot = earth::ecef_to_enu_rotation(&site).transpose();
-        let v_enu = Vector3::new(
-            -2_000.0 - 50.0 * f64::from(m),
-            2_500.0 + 30.0 * f64::from(m),
-            2_200.0,
-        );
-        let v0 = rot * v_enu;
-        let unit = v0.normalize();
-        let fly = |kind, beta, v| coast(&Dynamics::EARTH, kind, beta, 0.0, r0, v, &opts).unwrap();
-        out.push(fly(ObjectKind::Rv, 8_000.0, v0));
-        for s in 1..=2 {
-            out.push(fly(
-                ObjectKind::Stage,
-                1_500.0,
-                v0 - unit * (30.0 * f64::from(s)),
-            ));
-        }
-        for d in 0..7 {
-            let a = f64::from(d) * std::f64::consts::TAU / 7.0;
-            let dv = rot * Vector3::new(15.0 * a.cos(), 15.0 * a.sin(), 5.0);
-            out.push(fly(ObjectKind::Debris, 200.0, v0 + dv));
-        }
-    }
-    out
+    dense_cloud().expect("the cloud flies")
 }
 
 /// One party: its tracker and the truth label of each track (the object of its latest plot).
