@@ -2,7 +2,7 @@
 //!
 //! Each party's tracker runs on its own radars only. Every cycle the fusion centre takes
 //! both parties' *latest* confirmed tracks, predicts them to a common time, associates them
-//! and fuses each pair by covariance intersection ([`vigil_track::fusion`]).
+//! and fuses each pair by its [`FusionRule`] ([`fuse_pair`]).
 //!
 //! Association ([`associate`]): the distance of two estimates is the χ² statistic of their
 //! difference in position and velocity with the sum of their covariances (the covariance of
@@ -13,19 +13,24 @@
 //! rest are assigned, so a joint track does not jump between two close objects (and swap
 //! its id) because their distances cross from one cycle to the next.
 //!
-//! Why covariance intersection rather than independent-information fusion
-//! (`P⁻¹ = Pa⁻¹ + Pb⁻¹`): the radars are disjoint, so the measurement errors are independent,
-//! but the two estimates are still correlated: both filters start κ from the same prior
-//! (the same information in both), and both carry the same process noise of the one true
-//! object. The cross-covariance is not known at the centre without exchanging each filter's
-//! whole history; covariance intersection is consistent for every correlation, at the price
-//! of some of the gain. And because the fused estimate is never fed back to either tracker,
-//! and each cycle fuses the latest local estimates afresh (nothing of the previous cycle's
-//! joint track is kept in the fusion), no party's information is accumulated twice.
+//! The fusion rule ([`FusionRule`]). The radars of the two parties are disjoint, so their
+//! measurement errors are independent; what both estimates share is κ's prior (both filters
+//! start κ from [`crate::filter::FilterConfig::kappa_prior`]; a partner track, which crosses
+//! the link without κ, is given that prior too) and the process noise of the one true
+//! object, which in the vacuum is small. The default, [`FusionRule::Decorrelated`], sums
+//! both estimates' information and takes the κ prior out once
+//! ([`vigil_track::fusion::decorrelated_fusion`]): both parties' data count, and the fused
+//! ellipse is smaller than either party's. [`FusionRule::CovarianceIntersection`] assumes
+//! nothing about the correlation and is consistent for every one, at the price of most of
+//! the gain: with one party's radars much coarser it gives that party no weight at all.
+//!
+//! Neither rule counts a party's information twice over time: the fused estimate is never
+//! fed back to either tracker, and each cycle fuses the latest local estimates afresh
+//! (nothing of the previous cycle's joint track is kept in the fusion).
 
 use serde::{Deserialize, Serialize};
 use vigil_track::chi2::chi2_gate;
-use vigil_track::fusion::covariance_intersection;
+use vigil_track::fusion::{covariance_intersection, decorrelated_fusion};
 
 use crate::filter::{BallisticFilter, Estimate};
 use std::collections::BTreeMap;
@@ -56,10 +61,66 @@ pub struct JointTrack {
     pub est: Estimate,
     /// Time, s.
     pub t: f64,
-    /// Covariance-intersection weight of the first party's track (1 when alone).
-    pub omega: f64,
+    /// How the pair was fused (for a track of one party alone: the rule asked for).
+    pub rule: FusionRule,
+    /// With [`FusionRule::CovarianceIntersection`], the weight of the first party's track;
+    /// `None` otherwise and for a track of one party alone.
+    pub omega: Option<f64>,
     /// Impact prediction of the fused estimate (when asked for).
     pub impact: Option<GroundPrediction>,
+}
+
+/// How two parties' estimates of one object are fused (module docs: why the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FusionRule {
+    /// Both estimates' information, with the common κ prior taken out once.
+    #[default]
+    Decorrelated,
+    /// Covariance intersection: consistent whatever the correlation, smaller gain.
+    CovarianceIntersection,
+}
+
+impl FusionRule {
+    /// The name used in configuration and in `/data/missile.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FusionRule::Decorrelated => "decorrelated",
+            FusionRule::CovarianceIntersection => "covariance_intersection",
+        }
+    }
+}
+
+/// Fuses one pair of estimates at one time by `rule`. Returns the estimate and, for
+/// covariance intersection, the weight of `a`.
+///
+/// Decorrelated: the κ prior's information taken out is `1 / max(σκ², Pa_κκ, Pb_κκ)`, at
+/// most what either estimate holds of κ (so the difference stays positive definite) and
+/// never more than the prior itself. In the vacuum (κ unobservable, both at the prior) and
+/// for a partner track (κ at the prior) it is the prior exactly; once a filter has
+/// forgotten part of the prior through κ's random walk in the atmosphere it takes out less,
+/// which is conservative for the other estimate's data.
+pub fn fuse_pair(
+    filter: &BallisticFilter,
+    rule: FusionRule,
+    a: &Estimate,
+    b: &Estimate,
+) -> Result<(Estimate, Option<f64>), vigil_track::filter::FilterError> {
+    match rule {
+        FusionRule::CovarianceIntersection => {
+            let f = covariance_intersection(a, &b.x, &nalgebra::SMatrix::identity(), &b.p)?;
+            Ok((f.estimate, Some(f.omega)))
+        }
+        FusionRule::Decorrelated => {
+            let sd2 = filter.cfg.kappa_prior_sd.powi(2);
+            let c = 1.0 / sd2.max(a.p[(6, 6)]).max(b.p[(6, 6)]);
+            let mut info = nalgebra::SMatrix::<f64, 7, 7>::zeros();
+            info[(6, 6)] = c;
+            let mut vec = nalgebra::SVector::<f64, 7>::zeros();
+            vec[6] = c * filter.cfg.kappa_prior;
+            Ok((decorrelated_fusion(a, b, &info, &vec)?, None))
+        }
+    }
 }
 
 /// One party's input to the fusion.
@@ -78,12 +139,13 @@ pub struct PartyTracks<'a> {
 /// [`FusionCentre`] for pairs and ids that hold across cycles).
 pub fn fuse(
     filter: &BallisticFilter,
+    rule: FusionRule,
     a: PartyTracks<'_>,
     b: PartyTracks<'_>,
     t: f64,
     impact: bool,
 ) -> Vec<JointTrack> {
-    let mut out = fuse_keeping(filter, a, b, t, impact, &BTreeMap::new());
+    let mut out = fuse_keeping(filter, rule, a, b, t, impact, &BTreeMap::new());
     for (i, j) in out.iter_mut().enumerate() {
         j.id = i as u64;
     }
@@ -160,6 +222,7 @@ pub fn associate(
 /// pass the gate. Ids are left 0.
 fn fuse_keeping(
     filter: &BallisticFilter,
+    rule: FusionRule,
     a: PartyTracks<'_>,
     b: PartyTracks<'_>,
     t: f64,
@@ -212,18 +275,18 @@ fn fuse_keeping(
             Some(j) => {
                 used_b[*j] = true;
                 let (idb, gb) = &tb[*j];
-                match covariance_intersection(ga, &gb.x, &nalgebra::SMatrix::identity(), &gb.p) {
+                match fuse_pair(filter, rule, ga, gb) {
                     Ok(f) => {
                         parts.push(Contribution {
                             party: b.party.to_string(),
                             track: *idb,
                         });
-                        (f.estimate, f.omega)
+                        f
                     }
-                    Err(_) => (*ga, 1.0),
+                    Err(_) => (*ga, None),
                 }
             }
-            None => (*ga, 1.0),
+            None => (*ga, None),
         };
         out.push(JointTrack {
             id: 0,
@@ -231,6 +294,7 @@ fn fuse_keeping(
             parts,
             est,
             t,
+            rule,
             omega,
         });
     }
@@ -246,7 +310,8 @@ fn fuse_keeping(
             }],
             est: *gb,
             t,
-            omega: 1.0,
+            rule,
+            omega: None,
             impact: predict(gb),
         });
     }
@@ -273,6 +338,8 @@ pub struct FusionCentre {
     pub full_interval_s: f64,
     /// Most full predictions per cycle (0: no limit).
     pub max_full_per_cycle: usize,
+    /// The fusion rule.
+    pub rule: FusionRule,
 }
 
 impl FusionCentre {
@@ -329,7 +396,7 @@ impl FusionCentre {
         b: PartyTracks<'_>,
         t: f64,
     ) -> Vec<JointTrack> {
-        let mut joint = fuse_keeping(filter, a, b, t, false, &self.pairs);
+        let mut joint = fuse_keeping(filter, self.rule, a, b, t, false, &self.pairs);
         self.pairs = joint
             .iter()
             .filter(|j| j.parts.len() == 2)

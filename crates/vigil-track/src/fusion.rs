@@ -1,4 +1,6 @@
-//! Track-to-track fusion by covariance intersection (Julier & Uhlmann 1997).
+//! Track-to-track fusion: covariance intersection (Julier & Uhlmann 1997) when the
+//! correlation of the two estimates is unknown, and decorrelated fusion when it is known to
+//! be one common prior ([`decorrelated_fusion`]).
 //!
 //! A partner centre's system track and ours may share information (the same radar feeds both,
 //! or an earlier exchange of tracks), with an unknown correlation. A Kalman update would count
@@ -107,6 +109,53 @@ pub fn covariance_intersection<const N: usize, const K: usize>(
     Ok(Fused { estimate, omega })
 }
 
+/// Fuses two estimates of one state whose errors are independent except for one piece of
+/// information both contain: a common prior, given in information form (`common_info` =
+/// Pc⁻¹, `common_vec` = Pc⁻¹ xc). This is the channel filter's decorrelation (Grime &
+/// Durrant-Whyte 1994): the fused information is both estimates' information less the
+/// common information, which the plain sum would count twice:
+///
+/// ```text
+/// P⁻¹ = Pa⁻¹ + Pb⁻¹ − Pc⁻¹        x = P (Pa⁻¹ xa + Pb⁻¹ xb − Pc⁻¹ xc)
+/// ```
+///
+/// Exact (and consistent) when the estimates' errors are independent apart from that prior;
+/// use [`covariance_intersection`] when the correlation is unknown. With a zero common
+/// information it is the independent-information sum. Refused (`NotPositiveDefinite`) when
+/// the common information exceeds what either estimate holds, so that the difference is
+/// not positive definite.
+pub fn decorrelated_fusion<const N: usize>(
+    a: &Gaussian<N>,
+    b: &Gaussian<N>,
+    common_info: &SMatrix<f64, N, N>,
+    common_vec: &SVector<f64, N>,
+) -> Result<Gaussian<N>, FilterError> {
+    let finite = |s: &[f64]| s.iter().all(|v| v.is_finite());
+    if ![
+        a.x.as_slice(),
+        a.p.as_slice(),
+        b.x.as_slice(),
+        b.p.as_slice(),
+        common_info.as_slice(),
+        common_vec.as_slice(),
+    ]
+    .into_iter()
+    .all(finite)
+    {
+        return Err(FilterError::NonFinite);
+    }
+    let ca = a.p.cholesky().ok_or(FilterError::NotPositiveDefinite)?;
+    let cb = b.p.cholesky().ok_or(FilterError::NotPositiveDefinite)?;
+    let info = symmetrize(&(ca.inverse() + cb.inverse() - common_info));
+    let vec = ca.solve(&a.x) + cb.solve(&b.x) - common_vec;
+    let chol = info.cholesky().ok_or(FilterError::NotPositiveDefinite)?;
+    let estimate = Gaussian::new(chol.solve(&vec), symmetrize(&chol.inverse()));
+    if !estimate.is_valid() {
+        return Err(FilterError::NotPositiveDefinite);
+    }
+    Ok(estimate)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -165,6 +214,38 @@ mod tests {
         assert!(f.estimate.p[(0, 0)] < 1_000.0);
         assert!((f.estimate.x[0] - 100.0).abs() < 20.0);
         assert!(f.estimate.is_valid());
+    }
+
+    /// Two estimates that each combine the same prior with their own independent
+    /// measurement fuse, with the prior taken out once, into exactly the Kalman estimate
+    /// of the prior with both measurements.
+    #[test]
+    fn decorrelation_removes_the_common_prior_exactly() {
+        let prior = gauss2([0.0, 0.0], [[400.0, 0.0], [0.0, 400.0]]);
+        let y0 = prior.p.try_inverse().unwrap();
+        // Measurement a: x precise; measurement b: y precise.
+        let (ra, za) = (Matrix2::new(4.0, 0.0, 0.0, 900.0), Vector2::new(3.0, 20.0));
+        let (rb, zb) = (Matrix2::new(900.0, 0.0, 0.0, 9.0), Vector2::new(-10.0, 5.0));
+        let post = |r: &Matrix2<f64>, z: &Vector2<f64>| {
+            let yi = y0 + r.try_inverse().unwrap();
+            let p = yi.try_inverse().unwrap();
+            Gaussian::new(p * (r.try_inverse().unwrap() * z), p)
+        };
+        let (a, b) = (post(&ra, &za), post(&rb, &zb));
+        let both = y0 + ra.try_inverse().unwrap() + rb.try_inverse().unwrap();
+        let p = both.try_inverse().unwrap();
+        let x = p * (ra.try_inverse().unwrap() * za + rb.try_inverse().unwrap() * zb);
+        let f = decorrelated_fusion(&a, &b, &y0, &(y0 * prior.x)).unwrap();
+        assert!((f.p - p).amax() < 1e-9, "{:?} vs {p:?}", f.p);
+        assert!((f.x - x).amax() < 1e-9, "{:?} vs {x:?}", f.x);
+        // Smaller than either estimate alone in determinant.
+        assert!(f.p.determinant() < a.p.determinant().min(b.p.determinant()));
+        // Taking out more than an estimate holds is refused.
+        let too_much = Matrix2::identity() * 10.0;
+        assert_eq!(
+            decorrelated_fusion(&a, &b, &too_much, &Vector2::zeros()),
+            Err(FilterError::NotPositiveDefinite)
+        );
     }
 
     #[test]

@@ -42,7 +42,7 @@ use vigil_core::{Clock, LatLon, UnixTime};
 use vigil_link::link::Delivered;
 use vigil_missile::dynamics;
 use vigil_missile::filter::Estimate;
-use vigil_missile::fusion::{self, PartyTracks};
+use vigil_missile::fusion::{self, FusionRule, PartyTracks};
 use vigil_missile::impact::{CHI2_2DOF_95, Ellipse, GroundPrediction, predict_impact};
 use vigil_missile::planning::{self, PlanningConfig};
 use vigil_missile::radar::{Plot, RadarConfig, RadarId};
@@ -95,6 +95,11 @@ pub struct MissileSection {
     /// its own into joint tracks.
     #[serde(default)]
     pub fusion_centre: bool,
+    /// How a fusion centre fuses a partner track with its own: `"decorrelated"` (default:
+    /// both parties' information, the common κ prior counted once) or
+    /// `"covariance_intersection"` (consistent whatever the correlation, smaller gain).
+    #[serde(default)]
+    pub fusion_rule: FusionRule,
     /// A city within this distance (km) of an impact ellipse counts as threatened.
     #[serde(default = "default_city_margin")]
     pub city_margin_km: f64,
@@ -175,8 +180,8 @@ struct JointTrack {
     own_time: f64,
     t: f64,
     est: Estimate,
-    /// Covariance-intersection weight of the own track.
-    omega: f64,
+    /// Covariance-intersection weight of the own track (that rule only).
+    omega: Option<f64>,
     impact: Option<GroundPrediction>,
 }
 
@@ -187,6 +192,7 @@ struct State {
     centre: String,
     epoch: f64,
     fusion_centre: bool,
+    fusion_rule: FusionRule,
     city_margin_m: f64,
     impact_interval_s: f64,
     own_radars: Vec<EwRadar>,
@@ -392,6 +398,7 @@ impl MissileShared {
                 centre: centre.to_owned(),
                 epoch,
                 fusion_centre: section.fusion_centre,
+                fusion_rule: section.fusion_rule,
                 city_margin_m: section.city_margin_km * 1000.0,
                 impact_interval_s: section.tracker.impact_interval_s.max(1.0),
                 own_radars,
@@ -631,8 +638,8 @@ impl State {
     }
 
     /// Fuses the own confirmed tracks with the partner tracks (vigil-missile
-    /// [`fusion::fuse`]: association by Mahalanobis distance at a common time, covariance
-    /// intersection). Joint tracks are made afresh from the latest own and the latest partner
+    /// [`fusion::fuse`]: association by Mahalanobis distance at a common time, then the
+    /// configured rule, by default decorrelated fusion). Joint tracks are made afresh from the latest own and the latest partner
     /// estimate and never fed back, so no partner update is counted twice; each one fused is
     /// recorded in `fused_updates`.
     fn fuse_all(&mut self, t: f64) {
@@ -672,6 +679,7 @@ impl State {
         let own_party = self.party.clone();
         let fused = fusion::fuse(
             &filter,
+            self.fusion_rule,
             PartyTracks {
                 party: &own_party,
                 tracks: self.tracker.tracks(),
@@ -826,6 +834,7 @@ impl State {
                     "own_time": self.epoch + j.own_time,
                     "partner": { "party": j.partner.0, "centre": j.partner.1, "id": j.partner.2,
                                  "time": self.epoch + j.partner_time },
+                    "rule": self.fusion_rule.name(),
                     "omega": j.omega,
                     "phase": phase_name(phase_of(&j.est)),
                     "object": object_kind(phase_of(&j.est), dynamics::beta_of_kappa(x[6])),
@@ -858,6 +867,7 @@ impl State {
             "epoch": self.epoch,
             "scenario_time_s": self.now.0 - self.epoch,
             "fusion_centre": self.fusion_centre,
+            "fusion_rule": self.fusion_rule.name(),
             "own": own,
             "partner": partner,
             "joint": joint,
