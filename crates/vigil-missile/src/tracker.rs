@@ -5,7 +5,10 @@
 //! unscented filter; plots are gated by the χ²₃ distance ([`vigil_track::chi2`]), split into
 //! clusters of tracks and plots that share a gate, and each cluster is assigned by global
 //! nearest neighbour ([`vigil_track::assign::gnn`], cost `d² + ln |S|`). Assigned tracks are
-//! corrected; plots left over start candidates (three plots of one radar in a window make a
+//! corrected, and when other plots fell in a track's gate too, its covariance is inflated by
+//! the spread of those alternatives weighted by their likelihood (the error the assignment
+//! may have made): in a cloud closer than the radar resolves, a track that takes a
+//! neighbour's plot stays consistent. Plots left over start candidates (three plots of one radar in a window make a
 //! tentative track, [`BallisticFilter::initiate`]). A tentative track is confirmed after M
 //! hits in its first N scans that covered it, and dropped if it cannot reach M; a track is
 //! deleted after consecutive misses in coverage, a long coast, or once it is predicted under
@@ -452,8 +455,23 @@ impl MissileTracker {
                         Some(r) => renoise(&pms[k].0, &site_r, r),
                         None => pms[k].0,
                     };
+                    let chosen = <RadarSite as vigil_track::ukf::MeasurementModel<7, 3>>::residual(
+                        &site,
+                        &plots[j].z(),
+                        &pm.z,
+                    );
+                    let spread = ambiguity_spread(&edges, k, j, &chosen, |i| {
+                        <RadarSite as vigil_track::ukf::MeasurementModel<7, 3>>::residual(
+                            &site,
+                            &plots[i].z(),
+                            &pm.z,
+                        )
+                    });
                     match self.filter.correct(&mut tr.est, &site, &pm, &plots[j]) {
                         Ok(_) => {
+                            if let Some(m) = spread {
+                                inflate(&mut tr.est, &pm, &m);
+                            }
                             used[j] = true;
                             self.last_assoc.push((tr.id, index[j]));
                             tr.hits += 1;
@@ -671,6 +689,58 @@ impl MissileTracker {
 
 /// A predicted measurement with the noise `from` replaced by `to` (the unscented filter's
 /// noise is additive: only `S` changes).
+/// The covariance, in measurement space, of the error made by updating a track with its
+/// assigned plot `chosen` (residual `nu_chosen`) when other plots of the scan fall in its gate
+/// too: with `βᵢ` the probability that plot `i` is the track's own (normalised likelihoods
+/// `exp(−cost/2)` of its gated plots, [`MissileTracker::process_scan`]'s edges), it is
+/// `Σ βᵢ (ν_chosen − νᵢ)(ν_chosen − νᵢ)ᵀ`. `None` when the chosen plot is the only one in the
+/// gate. Global nearest neighbour alone would keep the covariance of a sure association
+/// while, in a cloud of objects closer than the radar resolves, a track takes its
+/// neighbours' plots: the estimate then wanders by more than its covariance says, and a
+/// fusion centre can no longer pair the two parties' tracks of one object.
+fn ambiguity_spread(
+    edges: &[(usize, usize, f64)],
+    track: usize,
+    chosen: usize,
+    nu_chosen: &Vector3<f64>,
+    residual: impl Fn(usize) -> Vector3<f64>,
+) -> Option<Matrix3<f64>> {
+    let mine: Vec<(usize, f64)> = edges
+        .iter()
+        .filter(|e| e.0 == track)
+        .map(|e| (e.1, e.2))
+        .collect();
+    if mine.len() < 2 {
+        return None;
+    }
+    let best = mine.iter().map(|e| e.1).fold(f64::INFINITY, f64::min);
+    let w: Vec<f64> = mine.iter().map(|e| (-(e.1 - best) / 2.0).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let mut m = Matrix3::zeros();
+    for ((i, _), wi) in mine.iter().zip(&w) {
+        if *i == chosen {
+            continue;
+        }
+        let d = nu_chosen - residual(*i);
+        m += d * d.transpose() * (wi / total);
+    }
+    Some(m)
+}
+
+/// Adds the ambiguity of the association (`m`, [`ambiguity_spread`]) to an updated
+/// estimate: `P += K m Kᵀ` with the update's gain `K = Pxz S⁻¹`. The addition is positive
+/// semi-definite, so the covariance stays positive definite.
+fn inflate(g: &mut Estimate, pm: &vigil_track::ukf::PredictedMeasurement<7, 3>, m: &Matrix3<f64>) {
+    let Some(ch) = pm.s.cholesky() else {
+        return;
+    };
+    let gain = ch.solve(&pm.pxz.transpose()).transpose();
+    let p = vigil_track::filter::symmetrize(&(g.p + gain * m * gain.transpose()));
+    if p.iter().all(|v| v.is_finite()) {
+        g.p = p;
+    }
+}
+
 fn renoise(
     pm: &vigil_track::ukf::PredictedMeasurement<7, 3>,
     from: &Matrix3<f64>,
