@@ -44,6 +44,11 @@ mod writer;
 
 pub use schema::SCHEMA_VERSION;
 
+/// The desk of the renegade (air) incidents, whose snapshots [`Store::append_audit`] keeps.
+pub const RENEGADE_DESK: &str = "renegade";
+/// The desk of the station alarm incidents.
+pub const STATION_DESK: &str = "station";
+
 /// Raw rows deleted per retention transaction: small enough that the writer never stops
 /// taking batches for long.
 pub const PRUNE_CHUNK: usize = 10_000;
@@ -340,7 +345,8 @@ pub(crate) enum Cmd {
     Alerts(Vec<AlertRow>),
     Audit {
         records: Vec<AuditEntry>,
-        snapshot: Option<String>,
+        /// The desk, and its incident engine's snapshot.
+        snapshot: Option<(String, String)>,
         reply: Reply<Vec<i64>>,
     },
     Config {
@@ -496,6 +502,17 @@ impl Store {
         records: Vec<AuditEntry>,
         incident_snapshot: Option<String>,
     ) -> Result<Vec<i64>, StoreError> {
+        self.append_audit_of(RENEGADE_DESK, records, incident_snapshot)
+    }
+
+    /// [`Store::append_audit`] for the incident engine of `desk` ([`RENEGADE_DESK`],
+    /// [`STATION_DESK`]): its snapshot is kept apart from the other desks'.
+    pub fn append_audit_of(
+        &self,
+        desk: &str,
+        records: Vec<AuditEntry>,
+        incident_snapshot: Option<String>,
+    ) -> Result<Vec<i64>, StoreError> {
         for r in &records {
             check_finite("audit time", r.at)?;
         }
@@ -504,7 +521,7 @@ impl Store {
         }
         self.call(|reply| Cmd::Audit {
             records,
-            snapshot: incident_snapshot,
+            snapshot: incident_snapshot.map(|j| (desk.to_owned(), j)),
             reply,
         })
     }
@@ -732,12 +749,19 @@ impl Store {
         })
     }
 
-    /// The incident engine's last snapshot, with the last audit seq it includes.
+    /// The renegade desk's incident engine's last snapshot, with the last audit seq it
+    /// includes.
     pub fn latest_incident_snapshot(&self) -> Result<Option<(i64, String)>, StoreError> {
+        self.latest_snapshot_of(RENEGADE_DESK)
+    }
+
+    /// The last incident snapshot of `desk`, with the last audit seq it includes.
+    pub fn latest_snapshot_of(&self, desk: &str) -> Result<Option<(i64, String)>, StoreError> {
         self.read(|c| {
             c.query_row(
-                "SELECT seq, json FROM centre_incident_snapshots ORDER BY id DESC LIMIT 1",
-                [],
+                "SELECT seq, json FROM centre_incident_snapshots WHERE desk = ?1
+                 ORDER BY id DESC LIMIT 1",
+                [desk],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()

@@ -77,8 +77,15 @@ CREATE TABLE centre_configs (
 );
 ";
 
+/// Version 2: incident snapshots name the desk whose engine they hold (the renegade desk's,
+/// as every version 1 snapshot was, or the station's), so each desk resumes its own.
+const V2: &str = "
+ALTER TABLE centre_incident_snapshots ADD COLUMN desk TEXT NOT NULL DEFAULT 'renegade';
+CREATE INDEX centre_incident_snapshots_desk ON centre_incident_snapshots (desk, id);
+";
+
 /// The migration steps, in order: `MIGRATIONS[i]` goes from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The centre schema version this code writes and reads.
 // The list is a handful of entries: the cast cannot truncate.
@@ -154,22 +161,37 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    /// A test-only second step: the mechanism must carry a v1 file, with its rows, to v2.
-    const TEST_V2: &str =
+    /// A test-only step after this binary's last: the mechanism must carry a file, with its
+    /// rows, to the next version.
+    const TEST_NEXT: &str =
         "ALTER TABLE centre_users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;";
 
     #[test]
-    fn v1_file_migrates_to_a_later_step_keeping_rows() {
+    fn v1_file_migrates_to_later_steps_keeping_rows() {
         let mut conn = Connection::open_in_memory().unwrap();
-        assert_eq!(migrate(&mut conn, MIGRATIONS).unwrap(), 0);
+        assert_eq!(migrate(&mut conn, &MIGRATIONS[..1]).unwrap(), 0);
         conn.execute(
             "INSERT INTO centre_users VALUES ('anna', 'supervisor', '$argon2id$x', 1.5)",
             [],
         )
         .unwrap();
-        let steps = [MIGRATIONS[0], TEST_V2];
+        conn.execute(
+            "INSERT INTO centre_incident_snapshots (seq, json) VALUES (4, '{}')",
+            [],
+        )
+        .unwrap();
+        let mut steps = MIGRATIONS.to_vec();
+        steps.push(TEST_NEXT);
         assert_eq!(migrate(&mut conn, &steps).unwrap(), 1);
-        assert_eq!(centre_version(&conn).unwrap(), 2);
+        let last = steps.len() as i64;
+        assert_eq!(centre_version(&conn).unwrap(), last);
+        // Version 2: a version 1 snapshot is the renegade desk's.
+        let desk: String = conn
+            .query_row("SELECT desk FROM centre_incident_snapshots", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(desk, "renegade");
         let (name, disabled): (String, i64) = conn
             .query_row("SELECT name, disabled FROM centre_users", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
@@ -177,11 +199,11 @@ mod tests {
             .unwrap();
         assert_eq!((name.as_str(), disabled), ("anna", 0));
         // Again: nothing to do, nothing applied twice.
-        assert_eq!(migrate(&mut conn, &steps).unwrap(), 2);
-        // And this binary's list (v1 only) refuses the v2 file.
+        assert_eq!(migrate(&mut conn, &steps).unwrap(), last);
+        // And this binary's list refuses the newer file.
         assert!(matches!(
             migrate(&mut conn, MIGRATIONS),
-            Err(MigrateError::Newer { found: 2 })
+            Err(MigrateError::Newer { found }) if found == last
         ));
     }
 
@@ -223,6 +245,7 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(n, 3);
+        assert_eq!(n, 2, "the ledger's and the link's rows are as they were");
+        assert_eq!(centre_version(&conn).unwrap(), SCHEMA_VERSION);
     }
 }

@@ -208,7 +208,11 @@ impl Writer {
             } => {
                 self.commit_pending();
                 let r = self.durable("append audit records", |tx| {
-                    append_audit(tx, &records, snapshot.as_deref())
+                    append_audit(
+                        tx,
+                        &records,
+                        snapshot.as_ref().map(|(d, j)| (d.as_str(), j.as_str())),
+                    )
                 });
                 if r.is_ok() {
                     self.shared
@@ -431,7 +435,7 @@ fn upsert_alerts(tx: &Transaction<'_>, alerts: &[AlertRow]) -> rusqlite::Result<
 fn append_audit(
     tx: &Transaction<'_>,
     records: &[AuditEntry],
-    snapshot: Option<&str>,
+    snapshot: Option<(&str, &str)>,
 ) -> rusqlite::Result<Vec<i64>> {
     let mut seqs = Vec::with_capacity(records.len());
     {
@@ -444,7 +448,7 @@ fn append_audit(
             seqs.push(tx.last_insert_rowid());
         }
     }
-    if let Some(json) = snapshot {
+    if let Some((desk, json)) = snapshot {
         let seq = match seqs.last() {
             Some(&s) => s,
             None => tx.query_row("SELECT coalesce(max(seq), 0) FROM centre_audit", [], |r| {
@@ -452,8 +456,8 @@ fn append_audit(
             })?,
         };
         tx.execute(
-            "INSERT INTO centre_incident_snapshots (seq, json) VALUES (?1, ?2)",
-            params![seq, json],
+            "INSERT INTO centre_incident_snapshots (seq, json, desk) VALUES (?1, ?2, ?3)",
+            params![seq, json, desk],
         )?;
     }
     Ok(seqs)

@@ -430,7 +430,39 @@ INSERT INTO centre_raw VALUES (1, 5.0, 1, 0, x'8d4840d6', 0);
 INSERT INTO centre_raw_count VALUES (1, 1);
 INSERT INTO centre_audit (at, kind, actor, json, exercise) VALUES (1.0, 'incident', 'sys', '{}', 0);
 INSERT INTO centre_users VALUES ('anna', 'operator', 'h', 2.0);
+INSERT INTO centre_incident_snapshots (seq, json) VALUES (1, '[1]');
 ";
+
+/// Each desk resumes from its own latest snapshot, whichever desk wrote last.
+#[test]
+fn each_desk_keeps_its_own_incident_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&db(&dir), StoreOptions::default()).unwrap();
+    s.append_audit(vec![audit("incident", 1.0, "{}")], Some("air-1".into()))
+        .unwrap();
+    s.append_audit_of(
+        vigil_store::STATION_DESK,
+        vec![audit("station_incident", 2.0, "{}")],
+        Some("station-1".into()),
+    )
+    .unwrap();
+    s.append_audit(vec![audit("incident", 3.0, "{}")], None)
+        .unwrap();
+    assert_eq!(
+        s.latest_incident_snapshot().unwrap(),
+        Some((1, "air-1".to_string()))
+    );
+    assert_eq!(
+        s.latest_snapshot_of(vigil_store::STATION_DESK).unwrap(),
+        Some((2, "station-1".to_string()))
+    );
+    s.close().unwrap();
+    let s = Store::open(&db(&dir), StoreOptions::default()).unwrap();
+    assert_eq!(
+        s.latest_snapshot_of(vigil_store::STATION_DESK).unwrap(),
+        Some((2, "station-1".to_string()))
+    );
+}
 
 #[test]
 fn v1_file_made_by_raw_sql_migrates_to_latest() {
@@ -444,6 +476,15 @@ fn v1_file_made_by_raw_sql_migrates_to_latest() {
     assert_eq!(all_raw(&s)[0].bytes, vec![0x8d, 0x48, 0x40, 0xd6]);
     assert_eq!(all_raw(&s)[0].sensor, "rx1");
     assert_eq!(s.users().unwrap()[0].name, "anna");
+    // A version 1 snapshot was the renegade desk's.
+    assert_eq!(
+        s.latest_incident_snapshot().unwrap(),
+        Some((1, "[1]".to_string()))
+    );
+    assert_eq!(
+        s.latest_snapshot_of(vigil_store::STATION_DESK).unwrap(),
+        None
+    );
     // The sequence goes on after the existing record.
     assert_eq!(
         s.append_audit(vec![audit("incident", 3.0, "{}")], None)

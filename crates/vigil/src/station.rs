@@ -233,7 +233,7 @@ impl StationSection {
 
 /// An alarm as the station desk keeps it: its incident, what may be shared, and the evidence
 /// that is pruned after `retention_s`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct AlarmRecord {
     /// The incident (alarm) number.
     id: u64,
@@ -254,12 +254,16 @@ struct AlarmRecord {
     /// When the evidence was pruned.
     pruned_at: Option<UnixTime>,
     /// Exercise debrief: distance to the nearest carrier at the alarm, metres.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     nearest_carrier_m: Option<f64>,
+    /// Raised before the centre's last restart: its track belongs to the tracker of that
+    /// run, so a team is sent to the alarm's own prediction.
+    #[serde(default)]
+    previous_run: bool,
 }
 
 /// The part of an alarm that says where the person was and why: pruned after retention.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct AlarmEvidence {
     /// The anonymous people track (this centre's only: never shared).
     track: u64,
@@ -294,6 +298,17 @@ struct Counters {
     lag_s: f64,
 }
 
+/// What a restart resumes: the station's incidents and their alarms. The crowd, the cameras
+/// and the tracks are the exercise's and start afresh.
+#[derive(Serialize, Deserialize)]
+struct DeskSnapshot {
+    /// The run that wrote it: 0 for the centre's first, one more after each restart.
+    #[serde(default)]
+    run: u64,
+    incidents: vigil_incident::EngineSnapshot,
+    alarms: Vec<AlarmRecord>,
+}
+
 /// Everything the scan thread and the API share, under one lock.
 struct Desk {
     name: String,
@@ -315,6 +330,12 @@ struct Desk {
     counters: Counters,
     /// The centre's time of simulation time 0.
     t0: UnixTime,
+    /// The alarms changed without an audit record (evidence pruned): the next save writes
+    /// a snapshot.
+    snapshot_due: bool,
+    /// Which run of the centre this is (0, then one more after each restart that resumed
+    /// incidents from the store).
+    run: u64,
     /// Summaries for the links (when shared).
     outbound: Vec<vigil_release::Outbound>,
     origin: vigil_release::Origin,
@@ -378,8 +399,12 @@ impl StationShared {
         let incidents = IncidentEngine::new(wf).context("the station alarm workflow")?;
         let plan = plan_json(&site);
         let name = site.station.name().to_owned();
+        let restored = match &store {
+            Some(st) => resume_from(&st.store)?,
+            None => None,
+        };
         tracing::info!(station = %name, seed, people = crowd.people().len(), carriers = scenario.carrier.len(), "station exercise ready");
-        Ok(StationShared {
+        StationShared {
             desk: Mutex::new(Desk {
                 name,
                 crowd,
@@ -398,6 +423,8 @@ impl StationShared {
                 unsaved: Vec::new(),
                 counters: Counters::default(),
                 t0: now,
+                run: 0,
+                snapshot_due: false,
                 outbound: Vec::new(),
                 origin: vigil_release::Origin::new(&centre.party, &centre.name),
                 share: section.share_alarms,
@@ -407,7 +434,18 @@ impl StationShared {
                 site,
             }),
             store,
-        })
+        }
+        .resumed(restored)
+    }
+
+    /// Applies what [`resume_from`] read from the store.
+    fn resumed(self, restored: Option<(String, Vec<AuditRecord>)>) -> Result<Self> {
+        if let Some((json, audit)) = restored {
+            let mut d = self.lock();
+            let n = d.restore(&json, audit)?;
+            tracing::info!(incidents = n, "station: incidents resumed from the store");
+        }
+        Ok(self)
     }
 
     /// Runs the scans due at `now` (10 per second of the centre's clock since the start), at
@@ -422,16 +460,18 @@ impl StationShared {
         }
         d.counters.lag_s = (target - d.crowd.time()).max(0.0);
         let audit = std::mem::take(&mut d.unsaved);
+        let snapshot = d.take_snapshot(!audit.is_empty());
         drop(d);
-        self.save(audit);
+        self.save(audit, snapshot);
         n
     }
 
-    /// Keeps station audit records in the centre's store (kind `station_incident`): the
-    /// renegade desk's restore reads only its own kind.
-    fn save(&self, audit: Vec<AuditRecord>) {
+    /// Keeps station audit records in the centre's store (kind `station_incident`: the
+    /// renegade desk's restore reads only its own kind), with the desk's snapshot
+    /// ([`vigil_store::STATION_DESK`]) in the same transaction.
+    fn save(&self, audit: Vec<AuditRecord>, snapshot: Option<String>) {
         let Some(st) = &self.store else { return };
-        if audit.is_empty() {
+        if audit.is_empty() && snapshot.is_none() {
             return;
         }
         let entries = audit
@@ -448,7 +488,10 @@ impl StationShared {
                 exercise: true,
             })
             .collect();
-        if let Err(e) = st.store.append_audit(entries, None) {
+        if let Err(e) = st
+            .store
+            .append_audit_of(vigil_store::STATION_DESK, entries, snapshot)
+        {
             tracing::error!("cannot store the station's audit records: {e}");
         }
     }
@@ -487,10 +530,13 @@ impl StationShared {
             let target = d
                 .alarms
                 .get(&id)
-                .and_then(|a| a.evidence.as_ref())
-                .map(|e| {
+                .and_then(|a| Some((a.evidence.as_ref()?, a.previous_run)))
+                .map(|(e, previous_run)| {
                     // The person's track now, predicted ahead; the alarm's prediction when the
-                    // track has ended.
+                    // track has ended or belongs to the run before a restart.
+                    if previous_run {
+                        return e.predicted;
+                    }
                     d.tracker
                         .predict(PersonId(e.track), sim_t + lead)
                         .map_or(e.predicted, |(p, _)| p)
@@ -505,8 +551,9 @@ impl StationShared {
         }
         d.collect();
         let audit = std::mem::take(&mut d.unsaved);
+        let snapshot = d.take_snapshot(!audit.is_empty());
         drop(d);
-        self.save(audit);
+        self.save(audit, snapshot);
         Ok(json!({"transition": t, "team_target": team}))
     }
 
@@ -599,11 +646,13 @@ impl Desk {
                 .as_ref()
                 .map_or(String::new(), |z| format!("; zone: {z}")),
         );
-        // The subject names the anonymous track: one open incident per person. Evidence in
-        // the incident is text without a position, so that it may outlive the retention.
+        // The subject names the anonymous track: one open incident per person. Track numbers
+        // start again after a restart, so the subject carries the run: a new person never
+        // joins an incident restored from the run before. Evidence in the incident is text
+        // without a position, so that it may outlive the retention.
         let id = self.incidents.open(
             now,
-            format!("person:{}", a.track),
+            format!("person:{}:{}", self.run, a.track),
             2,
             vec![Evidence::new("standex_alarm", now, detail)],
         );
@@ -643,8 +692,58 @@ impl Desk {
                 }),
                 pruned_at: None,
                 nearest_carrier_m: nearest_carrier_m.filter(|d| d.is_finite()),
+                previous_run: false,
             },
         );
+    }
+
+    /// The snapshot to store with `changed` incidents, or after the evidence was pruned
+    /// (so that a restart never brings pruned evidence back); `None` when nothing changed.
+    fn take_snapshot(&mut self, changed: bool) -> Option<String> {
+        if !(changed || self.snapshot_due) {
+            return None;
+        }
+        self.snapshot_due = false;
+        self.snapshot_json()
+    }
+
+    /// The desk's incidents and their alarms as JSON, for the store ([`DeskSnapshot`]).
+    fn snapshot_json(&self) -> Option<String> {
+        let snap = DeskSnapshot {
+            run: self.run,
+            incidents: self.incidents.snapshot(),
+            alarms: self.alarms.values().cloned().collect(),
+        };
+        match serde_json::to_string(&snap) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                tracing::error!("cannot write the station's snapshot: {e}");
+                None
+            }
+        }
+    }
+
+    /// Resumes the incidents and alarms of a snapshot, and the latest audit records for
+    /// the API. Returns how many incidents came back.
+    fn restore(&mut self, json: &str, audit: Vec<AuditRecord>) -> Result<usize> {
+        let snap: DeskSnapshot =
+            serde_json::from_str(json).context("the stored station snapshot is not readable")?;
+        let engine = IncidentEngine::restore(snap.incidents)
+            .context("the stored station snapshot does not fit the station alarm workflow")?;
+        let n = engine.all().count();
+        self.incidents = engine;
+        self.run = snap.run + 1;
+        self.alarms = snap
+            .alarms
+            .into_iter()
+            .map(|mut a| {
+                a.previous_run = true;
+                (a.id, a)
+            })
+            .collect();
+        let keep = audit.len().saturating_sub(KEEP_AUDIT);
+        self.audit = audit.into_iter().skip(keep).collect();
+        Ok(n)
     }
 
     /// Drains the incident engine: audit records kept, summaries offered to the links.
@@ -719,6 +818,7 @@ impl Desk {
                 a.evidence = None;
                 a.pruned_at = Some(now);
                 self.counters.evidence_pruned += 1;
+                self.snapshot_due = true;
                 tracing::info!(alarm = a.id, "station alarm evidence pruned (retention)");
             }
         }
@@ -806,6 +906,7 @@ impl Desk {
                     })),
                     "pruned_at": a.pruned_at.map(UnixTime::secs),
                     "nearest_carrier_m": a.nearest_carrier_m.map(round2),
+                    "previous_run": a.previous_run,
                     "timeline": inc.map(|i| &i.timeline),
                 })
             })
@@ -968,6 +1069,8 @@ pub async fn run_outbound(
 
 /// Loads `[station]`, starts its scan thread and, with links and `share_alarms`, its
 /// outbound task. `None` without `[station]`.
+///
+/// A centre with a store resumes the station's incidents from it ([`resume_from`]).
 pub fn start(
     cfg: &crate::config::Config,
     base: &Path,
@@ -992,6 +1095,35 @@ pub fn start(
         tokio::spawn(run_outbound(station.clone(), l, shutdown));
     }
     Ok(Some(station))
+}
+
+/// The station desk's latest snapshot in the store and the station audit records (kind
+/// `station_incident`) up to it, oldest first; `None` when the desk never saved one.
+fn resume_from(store: &vigil_store::Store) -> Result<Option<(String, Vec<AuditRecord>)>> {
+    let Some((seq, json)) = store
+        .latest_snapshot_of(vigil_store::STATION_DESK)
+        .context("cannot read the station's snapshot from the store")?
+    else {
+        return Ok(None);
+    };
+    let mut audit = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .audit(Some("station_incident"), after, 5_000)
+            .context("cannot read the station's audit records from the store")?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        audit.extend(
+            page.iter()
+                .filter(|e| e.seq <= seq)
+                .filter_map(|e| serde_json::from_str(&e.json).ok()),
+        );
+        if after >= seq {
+            break;
+        }
+    }
+    Ok(Some((json, audit)))
 }
 
 /// A simulated crowd's alarms must never reach a partner as real ones: with links and

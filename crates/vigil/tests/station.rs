@@ -134,7 +134,8 @@ fn carrier_alarmed_worked_shared_as_summary_and_pruned() {
              [station.exercise]\nseed = 3\ninitial_people = 5\narrival_scale = 0.15\n\
              carrier_entry_s = [2.0]\ndebrief = true\n\n\
              [links]\ncert = \"certs/warszawa-lu.NATO.crt\"\nkey = \"certs/warszawa-lu.NATO.key\"\n\
-             store = \"centre.db\"\n\n[[links.link]]\nname = \"to-partner\"\n\
+             store = \"centre.db\"\n\n[store]\npath = \"centre.db\"\n\n\
+             [[links.link]]\nname = \"to-partner\"\n\
              partner_party = \"RU\"\npartner_centre = \"kaliningrad-lu\"\n\
              partner_ca = \"certs/ru-ca.crt\"\ndial = \"127.0.0.1:{link_port}\"\npolicy = \"policy.toml\"\n\n{users}",
             station = station_file.to_string_lossy(),
@@ -377,6 +378,38 @@ fn carrier_alarmed_worked_shared_as_summary_and_pruned() {
             .unwrap()
             .iter()
             .any(|p| p["id"] == track && p["alarmed"] == true)
+    );
+
+    // A restart (killed, not stopped: what was acknowledged was committed with the action)
+    // resumes the station's incidents: the resolved alarm, its timeline and its pruned
+    // evidence, marked as from the run before. The exercise's crowd starts afresh.
+    drop(centre);
+    let centre = start(&dir.join("centre.toml"), &dir, "centre-again");
+    let s = get_as(&centre.addr, "/data/station.json", OPERATOR);
+    let a = s["alarms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("alarm {id} resumed after the restart: {}", s["alarms"]))
+        .clone();
+    assert_eq!(a["state"], "resolved", "{a}");
+    assert_eq!(a["previous_run"], true, "{a}");
+    assert!(
+        a["evidence"].is_null(),
+        "the pruned evidence stays pruned: {a}"
+    );
+    let users: Vec<&str> = a["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["actor"]["user"].as_str())
+        .collect();
+    assert_eq!(users, ["olga", "olga", "sam"]);
+    let log = std::fs::read_to_string(dir.join("centre-again.log")).unwrap_or_default();
+    assert!(
+        log.contains("incidents resumed from the store"),
+        "the restart says so: {log}"
     );
     drop(centre);
     drop(partner);
