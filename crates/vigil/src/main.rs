@@ -379,6 +379,12 @@ fn check_config(file: &std::path::Path) -> Result<()> {
             Err(e) => println!("warning: [renegade]: {e:#}"),
         }
     }
+    if let Some(section) = &loaded.config.station {
+        // A bad station file is refused as `vigil run` refuses it, with its typed error.
+        vigil::station::check_centre(section, &loaded.config)?;
+        let what = vigil::station::describe(section, &loaded.base_dir)?;
+        println!("station:       {what}");
+    }
     println!("ok");
     Ok(())
 }

@@ -1139,6 +1139,24 @@ pub fn check_centre(section: &StationSection, cfg: &crate::config::Config) -> Re
     Ok(())
 }
 
+/// For `vigil check-config`: loads the station file and the STANDEX settings as `vigil run`
+/// would (the same typed errors) and says what they hold.
+pub fn describe(section: &StationSection, base: &Path) -> Result<String> {
+    section.validate()?;
+    let path = resolve(&section.file, base);
+    let site = Site::load(&path).with_context(|| format!("[station] file {}", path.display()))?;
+    let cfg = section.standex_config(base)?;
+    let sensors = sensors_from_site(&site.sensors, &cfg).context("STANDEX sensor settings")?;
+    Standex::new(cfg, sensors).context("STANDEX settings")?;
+    Ok(format!(
+        "{}: {} zones, {} cameras, {} stand-off sensors",
+        site.station.name(),
+        site.station.zones().len(),
+        site.cameras.len(),
+        site.sensors.len()
+    ))
+}
+
 // ---- HTTP -----------------------------------------------------------------------------------
 
 /// What the station's routes need.

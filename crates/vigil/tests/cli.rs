@@ -59,6 +59,39 @@ fn check_config_prints_a_summary_of_the_example() {
     }
 }
 
+/// A station centre: check-config opens the station file as `vigil run` does, and refuses a
+/// missing one naming it.
+#[test]
+fn check_config_opens_the_station_file() {
+    let example = project_root().join("config/centre-station.toml");
+    let out = vigil(&["check-config", example.to_str().expect("utf-8 path")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("20 cameras") && stdout.contains("stand-off sensors"),
+        "{stdout}"
+    );
+    let dir = tempdir("cli", "station");
+    let bad = std::fs::read_to_string(&example)
+        .expect("example")
+        .lines()
+        .map(|l| {
+            if l.starts_with("file = ") {
+                "file = \"no-such-station.toml\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let path = dir.join("centre.toml");
+    std::fs::write(&path, bad).expect("write");
+    let out = vigil(&["check-config", path.to_str().expect("utf-8 path")]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("no-such-station.toml"), "{err}");
+}
+
 #[test]
 fn check_config_names_the_file_and_line_of_an_unknown_key() {
     let dir = tempdir("cli", "badkey");
