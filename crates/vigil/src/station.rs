@@ -379,16 +379,10 @@ impl StationShared {
         now: UnixTime,
         store: Option<Arc<crate::store::CentreStore>>,
     ) -> Result<Self> {
-        section.validate()?;
-        let path = resolve(&section.file, base);
-        let site =
-            Site::load(&path).with_context(|| format!("[station] file {}", path.display()))?;
+        let (path, site, engine, sensors) = load(section, base)?;
         let scenario = section.scenario(&site);
         let crowd = Crowd::new(&site.station, &scenario)
             .with_context(|| format!("[station.exercise] on {}", path.display()))?;
-        let cfg = section.standex_config(base)?;
-        let sensors = sensors_from_site(&site.sensors, &cfg).context("STANDEX sensor settings")?;
-        let engine = Standex::new(cfg, sensors.clone()).context("STANDEX settings")?;
         // Independent streams for the sensors and the cameras (the crowd has its own), as in
         // vigil-standex's evaluation, so one seed gives one run.
         let seed = scenario.seed;
@@ -1139,15 +1133,30 @@ pub fn check_centre(section: &StationSection, cfg: &crate::config::Config) -> Re
     Ok(())
 }
 
-/// For `vigil check-config`: loads the station file and the STANDEX settings as `vigil run`
-/// would (the same typed errors) and says what they hold.
-pub fn describe(section: &StationSection, base: &Path) -> Result<String> {
+/// The station file (its path, as resolved) and the STANDEX engine on its sensors, checked:
+/// what `vigil run` and `vigil check-config` both load, with the same errors.
+fn load(
+    section: &StationSection,
+    base: &Path,
+) -> Result<(
+    PathBuf,
+    Site,
+    Standex,
+    Vec<vigil_standex::sensor::SensorSpec>,
+)> {
     section.validate()?;
     let path = resolve(&section.file, base);
     let site = Site::load(&path).with_context(|| format!("[station] file {}", path.display()))?;
     let cfg = section.standex_config(base)?;
     let sensors = sensors_from_site(&site.sensors, &cfg).context("STANDEX sensor settings")?;
-    Standex::new(cfg, sensors).context("STANDEX settings")?;
+    let engine = Standex::new(cfg, sensors.clone()).context("STANDEX settings")?;
+    Ok((path, site, engine, sensors))
+}
+
+/// For `vigil check-config`: loads the station file and the STANDEX settings as `vigil run`
+/// would (the same typed errors) and says what they hold.
+pub fn describe(section: &StationSection, base: &Path) -> Result<String> {
+    let (_, site, _, _) = load(section, base)?;
     Ok(format!(
         "{}: {} zones, {} cameras, {} stand-off sensors",
         site.station.name(),

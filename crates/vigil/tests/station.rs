@@ -56,6 +56,25 @@ fn get_as(addr: &str, path: &str, token: &str) -> Value {
     r.json()
 }
 
+/// The alarm `id` of a `/data/station.json`.
+fn alarm_of(station: &Value, id: u64) -> Option<Value> {
+    station["alarms"]
+        .as_array()?
+        .iter()
+        .find(|a| a["id"] == id)
+        .cloned()
+}
+
+/// Who acted on an alarm, in order.
+fn actors(alarm: &Value) -> Vec<String> {
+    alarm["timeline"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["actor"]["user"].as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Every key of a JSON value, at any depth.
 fn keys(v: &Value, out: &mut Vec<String>) {
     match v {
@@ -336,32 +355,14 @@ fn carrier_alarmed_worked_shared_as_summary_and_pruned() {
         assert!(actions.contains(&want), "{want} not in {actions:#?}");
     }
     let s = get_as(&centre.addr, "/data/station.json", OPERATOR);
-    let a = s["alarms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id)
-        .unwrap()
-        .clone();
+    let a = alarm_of(&s, id).unwrap();
     assert_eq!(a["state"], "resolved");
-    let users: Vec<&str> = a["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["actor"]["user"].as_str())
-        .collect();
-    assert_eq!(users, ["olga", "olga", "sam"]);
+    assert_eq!(actors(&a), ["olga", "olga", "sam"]);
 
     // Retention: the evidence goes once the alarm is older than retention_s.
     let pruned = poll(Duration::from_secs(40), "the evidence pruned", || {
         let s = get_as(&centre.addr, "/data/station.json", OPERATOR);
-        let a = s["alarms"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == id)
-            .cloned()
-            .unwrap();
+        let a = alarm_of(&s, id).unwrap();
         if a["evidence"].is_null() {
             Ok((a, s))
         } else {
@@ -386,26 +387,15 @@ fn carrier_alarmed_worked_shared_as_summary_and_pruned() {
     drop(centre);
     let centre = start(&dir.join("centre.toml"), &dir, "centre-again");
     let s = get_as(&centre.addr, "/data/station.json", OPERATOR);
-    let a = s["alarms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == id)
-        .unwrap_or_else(|| panic!("alarm {id} resumed after the restart: {}", s["alarms"]))
-        .clone();
+    let a = alarm_of(&s, id)
+        .unwrap_or_else(|| panic!("alarm {id} resumed after the restart: {}", s["alarms"]));
     assert_eq!(a["state"], "resolved", "{a}");
     assert_eq!(a["previous_run"], true, "{a}");
     assert!(
         a["evidence"].is_null(),
         "the pruned evidence stays pruned: {a}"
     );
-    let users: Vec<&str> = a["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|t| t["actor"]["user"].as_str())
-        .collect();
-    assert_eq!(users, ["olga", "olga", "sam"]);
+    assert_eq!(actors(&a), ["olga", "olga", "sam"]);
     let log = std::fs::read_to_string(dir.join("centre-again.log")).unwrap_or_default();
     assert!(
         log.contains("incidents resumed from the store"),
