@@ -280,5 +280,44 @@ mod tests {
             let scale = pf.amax();
             prop_assert!(slack.iter().all(|e| *e >= -1e-7 * scale), "{slack:?}");
         }
+
+        /// Two estimates, each a common prior updated with its own independent measurement
+        /// (any prior, any partial observation of the state, any noise), fuse with the prior
+        /// taken out once into the centralised estimate of the prior with both measurements.
+        #[test]
+        fn decorrelation_equals_the_centralised_estimate(
+            l0 in proptest::collection::vec(-3.0f64..3.0, 9),
+            x0 in proptest::collection::vec(-100.0f64..100.0, 3),
+            ha in proptest::collection::vec(-2.0f64..2.0, 6),
+            hb in proptest::collection::vec(-2.0f64..2.0, 6),
+            ra in 0.1f64..10.0,
+            rb in 0.1f64..10.0,
+            za in proptest::collection::vec(-100.0f64..100.0, 2),
+            zb in proptest::collection::vec(-100.0f64..100.0, 2),
+        ) {
+            use nalgebra::{Matrix3, Vector3};
+            let l0 = Matrix3::from_row_slice(&l0);
+            let p0 = l0 * l0.transpose() + Matrix3::identity();
+            let y0 = p0.try_inverse().unwrap();
+            let x0 = Vector3::from_row_slice(&x0);
+            let info = |h: &[f64], r: f64, z: &[f64]| {
+                let h = SMatrix::<f64, 2, 3>::from_row_slice(h);
+                let z = Vector2::from_row_slice(z);
+                (h.transpose() * h / r, h.transpose() * z / r)
+            };
+            let (ia, va) = info(&ha, ra, &za);
+            let (ib, vb) = info(&hb, rb, &zb);
+            let post = |i: Matrix3<f64>, v: Vector3<f64>| {
+                let p = (y0 + i).try_inverse().unwrap();
+                Gaussian::new(p * (y0 * x0 + v), p)
+            };
+            let (a, b) = (post(ia, va), post(ib, vb));
+            let central = post(ia + ib, va + vb);
+            let f = decorrelated_fusion(&a, &b, &y0, &(y0 * x0)).unwrap();
+            let scale = central.p.amax().max(1.0);
+            prop_assert!((f.p - central.p).amax() < 1e-6 * scale, "{:?} vs {:?}", f.p, central.p);
+            prop_assert!((f.x - central.x).amax() < 1e-6 * central.x.amax().max(1.0),
+                "{:?} vs {:?}", f.x, central.x);
+        }
     }
 }
