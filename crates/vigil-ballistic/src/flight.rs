@@ -490,30 +490,7 @@ pub fn coast(
     vel: Vector3<f64>,
     opts: &FlightOptions,
 ) -> Result<Trajectory, FlightError> {
-    let mut f = |_t: f64, y: &Vector6<f64>| dynamics.derivative(y, beta_kg_m2);
-    let height = |r: &Vector3<f64>| dynamics.height_m(r);
-    let phase = |_t: f64, y: &Vector6<f64>| coast_phase(dynamics, y);
-    let y0 = Vector6::new(pos.x, pos.y, pos.z, vel.x, vel.y, vel.z);
-    let mut samples = Vec::new();
-    let (_, _, hit) = fly(
-        &mut f,
-        &height,
-        &phase,
-        t0,
-        y0,
-        t0 + MAX_FLIGHT_S,
-        t0,
-        opts,
-        true,
-        &mut samples,
-    )?;
-    let impact = hit.ok_or(FlightError::NoImpact)?;
-    Ok(Trajectory {
-        kind,
-        beta_kg_m2,
-        samples,
-        impact,
-    })
+    coast_on_grid(dynamics, kind, beta_kg_m2, t0, pos, vel, t0, opts)
 }
 
 fn coast_phase(dynamics: &Dynamics, y: &Vector6<f64>) -> Phase {
@@ -726,6 +703,7 @@ fn velocity_basis(
     (t, n1, n2)
 }
 
+/// [`coast`], sampling on the grid of `t_grid0` (the launch's) instead of from `t0`.
 #[allow(clippy::too_many_arguments)]
 fn coast_on_grid(
     dynamics: &Dynamics,

@@ -12,36 +12,11 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use vigil_ballistic::flight::Trajectory;
 use vigil_missile::fusion::{FusionCentre, PartyTracks};
-use vigil_missile::radar::{RadarConfig, RadarId};
-use vigil_missile::sim::{PlotSim, dense_cloud};
+use vigil_missile::radar::RadarId;
+use vigil_missile::sim::{PlotSim, dense_cloud, dense_cloud_radars};
 use vigil_missile::tracker::{MissileTracker, TrackStatus, TrackerConfig};
 
 const REVISIT_S: f64 = 4.0;
-
-fn radar(
-    name: &str,
-    party: &str,
-    lat: f64,
-    lon: f64,
-    az: f64,
-    range_km: f64,
-    s: f64,
-) -> RadarConfig {
-    RadarConfig {
-        name: name.into(),
-        party: party.into(),
-        lat,
-        lon,
-        height_m: 100.0,
-        boresight_az_deg: az,
-        half_fov_deg: 70.0,
-        max_range_km: range_km,
-        min_elevation_deg: 0.0,
-        sigma_range_m: 50.0 * s,
-        sigma_az_mrad: s,
-        sigma_el_mrad: s,
-    }
-}
 
 fn objects() -> Vec<Trajectory> {
     dense_cloud().expect("the cloud flies")
@@ -75,22 +50,9 @@ fn bench(c: &mut Criterion) {
         ..TrackerConfig::default()
     };
     let mut centre = FusionCentre::new(20.0, 1);
-    let mut ru = MissileTracker::new(
-        cfg,
-        vec![
-            radar("Gabala", "RU", 40.87, 47.80, 180.0, 6_000.0, 1.5),
-            radar("Armavir", "RU", 44.92, 40.98, 170.0, 4_000.0, 1.2),
-        ],
-    )
-    .unwrap();
-    let mut nato = MissileTracker::new(
-        cfg,
-        vec![
-            radar("Kurecik", "NATO", 38.35, 37.80, 100.0, 2_500.0, 1.0),
-            radar("Ship", "NATO", 36.0, 36.0, 80.0, 2_000.0, 1.0),
-        ],
-    )
-    .unwrap();
+    let (ru_radars, nato_radars) = dense_cloud_radars();
+    let mut ru = MissileTracker::new(cfg, ru_radars).unwrap();
+    let mut nato = MissileTracker::new(cfg, nato_radars).unwrap();
     let mut sim = PlotSim::new(1, 0.95);
     let scans = |sim: &mut PlotSim, tr: &MissileTracker, t: f64| -> Vec<Vec<_>> {
         tr.radars().iter().map(|s| sim.scan(s, t, &refs)).collect()

@@ -9,7 +9,7 @@ use vigil_ballistic::earth::{self, Dynamics};
 use vigil_ballistic::flight::{FlightError, FlightOptions, ObjectKind, Trajectory, coast};
 use vigil_core::{Geodetic, LatLon};
 
-use crate::radar::{Plot, RadarSite};
+use crate::radar::{Plot, RadarConfig, RadarSite};
 
 /// A seeded plot generator.
 #[derive(Debug, Clone)]
@@ -112,4 +112,35 @@ pub fn dense_cloud() -> Result<Vec<Trajectory>, FlightError> {
         }
     }
     Ok(out)
+}
+
+/// The radars that watch [`dense_cloud`] in the benchmark and the association test: RU's
+/// Gabala and Armavir north of the launch area, NATO's Kürecik and a ship to the west, each
+/// 70° either side of its boresight. Returns (RU's, NATO's).
+pub fn dense_cloud_radars() -> (Vec<RadarConfig>, Vec<RadarConfig>) {
+    // σ range 50·s metres, σ angles s mrad.
+    let radar = |name: &str, party: &str, lat, lon, az, range_km, s: f64| RadarConfig {
+        name: name.into(),
+        party: party.into(),
+        lat,
+        lon,
+        height_m: 100.0,
+        boresight_az_deg: az,
+        half_fov_deg: 70.0,
+        max_range_km: range_km,
+        min_elevation_deg: 0.0,
+        sigma_range_m: 50.0 * s,
+        sigma_az_mrad: s,
+        sigma_el_mrad: s,
+    };
+    (
+        vec![
+            radar("Gabala", "RU", 40.87, 47.80, 180.0, 6_000.0, 1.5),
+            radar("Armavir", "RU", 44.92, 40.98, 170.0, 4_000.0, 1.2),
+        ],
+        vec![
+            radar("Kurecik", "NATO", 38.35, 37.80, 100.0, 2_500.0, 1.0),
+            radar("Ship", "NATO", 36.0, 36.0, 80.0, 2_000.0, 1.0),
+        ],
+    )
 }

@@ -11,28 +11,11 @@ use std::collections::BTreeMap;
 
 use vigil_ballistic::flight::Trajectory;
 use vigil_missile::fusion::{FusionCentre, PartyTracks, distance2};
-use vigil_missile::radar::{RadarConfig, RadarId};
-use vigil_missile::sim::{PlotSim, dense_cloud};
+use vigil_missile::radar::RadarId;
+use vigil_missile::sim::{PlotSim, dense_cloud, dense_cloud_radars};
 use vigil_missile::tracker::{MissileTracker, TrackId, TrackStatus, TrackerConfig};
 
 const REVISIT_S: f64 = 4.0;
-
-fn radar(name: &str, lat: f64, lon: f64, az: f64, range_km: f64, s: f64) -> RadarConfig {
-    RadarConfig {
-        name: name.into(),
-        party: "x".into(),
-        lat,
-        lon,
-        height_m: 100.0,
-        boresight_az_deg: az,
-        half_fov_deg: 70.0,
-        max_range_km: range_km,
-        min_elevation_deg: 0.0,
-        sigma_range_m: 50.0 * s,
-        sigma_az_mrad: s,
-        sigma_el_mrad: s,
-    }
-}
 
 fn objects() -> Vec<Trajectory> {
     dense_cloud().expect("the cloud flies")
@@ -105,26 +88,13 @@ fn dense_cloud_pairs_the_same_objects_without_swaps() {
         max_launch_per_scan: 1,
         ..TrackerConfig::default()
     };
+    let (ru_radars, nato_radars) = dense_cloud_radars();
     let mut ru = Party {
-        tracker: MissileTracker::new(
-            cfg,
-            vec![
-                radar("Gabala", 40.87, 47.80, 180.0, 6_000.0, 1.5),
-                radar("Armavir", 44.92, 40.98, 170.0, 4_000.0, 1.2),
-            ],
-        )
-        .unwrap(),
+        tracker: MissileTracker::new(cfg, ru_radars).unwrap(),
         label: BTreeMap::new(),
     };
     let mut nato = Party {
-        tracker: MissileTracker::new(
-            cfg,
-            vec![
-                radar("Kurecik", 38.35, 37.80, 100.0, 2_500.0, 1.0),
-                radar("Ship", 36.0, 36.0, 80.0, 2_000.0, 1.0),
-            ],
-        )
-        .unwrap(),
+        tracker: MissileTracker::new(cfg, nato_radars).unwrap(),
         label: BTreeMap::new(),
     };
     // No impact predictions at the centre: the association is under test.
