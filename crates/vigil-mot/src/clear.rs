@@ -332,24 +332,7 @@ pub fn clear_mot(gt: &Sequence, ts: &Sequence, sim: Similarity) -> ClearMot {
 mod tests {
     use super::*;
 
-    fn seq(rows: &[(i64, i64, f64)]) -> Sequence {
-        // Points on a line; Euclidean threshold 1.
-        let mut s = Sequence::new();
-        for &(f, id, x) in rows {
-            s.push(
-                f,
-                Object {
-                    id,
-                    x,
-                    y: 0.0,
-                    w: 1.0,
-                    h: 1.0,
-                    conf: 1.0,
-                },
-            );
-        }
-        s
-    }
+    use crate::csv::points_on_a_line as seq;
     const E: Similarity = Similarity::Euclidean { max_distance: 1.0 };
 
     #[test]

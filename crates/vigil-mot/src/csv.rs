@@ -188,6 +188,27 @@ pub fn read_file(path: &Path) -> Result<Sequence, CsvError> {
     Sequence::read_file(path, -1.0)
 }
 
+/// A sequence of unit boxes at `(x, 0)` from `(frame, id, x)` rows: the unit tests' points on
+/// a line.
+#[cfg(test)]
+pub(crate) fn points_on_a_line(rows: &[(i64, i64, f64)]) -> Sequence {
+    let mut s = Sequence::new();
+    for &(f, id, x) in rows {
+        s.push(
+            f,
+            Object {
+                id,
+                x,
+                y: 0.0,
+                w: 1.0,
+                h: 1.0,
+                conf: 1.0,
+            },
+        );
+    }
+    s
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

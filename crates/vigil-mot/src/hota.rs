@@ -249,23 +249,7 @@ pub fn hota(gt: &Sequence, ts: &Sequence, sim: Similarity) -> Hota {
 mod tests {
     use super::*;
 
-    fn seq(rows: &[(i64, i64, f64)]) -> Sequence {
-        let mut s = Sequence::new();
-        for &(f, id, x) in rows {
-            s.push(
-                f,
-                Object {
-                    id,
-                    x,
-                    y: 0.0,
-                    w: 1.0,
-                    h: 1.0,
-                    conf: 1.0,
-                },
-            );
-        }
-        s
-    }
+    use crate::csv::points_on_a_line as seq;
 
     #[test]
     fn alphas_are_numpy_arange() {
