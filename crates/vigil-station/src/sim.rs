@@ -551,8 +551,22 @@ impl Crowd {
     /// A random point in a zone at least 0.4 m from walls and `SPAWN_CLEARANCE_M` from
     /// everyone (grid must be current).
     fn free_point_in(&mut self, zone: ZoneIndex) -> Option<Point> {
+        self.random_point_in(zone, 30, 0.4, |sim, p| {
+            !sim.grid.any_within(p, SPAWN_CLEARANCE_M, &sim.people)
+        })
+    }
+
+    /// A random point of `zone`, at least `wall_clearance_m` from every wall, that `accept`
+    /// takes; `None` after `tries` draws.
+    fn random_point_in(
+        &mut self,
+        zone: ZoneIndex,
+        tries: usize,
+        wall_clearance_m: f64,
+        accept: impl Fn(&Self, Point) -> bool,
+    ) -> Option<Point> {
         let (lo, hi) = self.station.zone(zone).polygon.bounds();
-        for _ in 0..30 {
+        for _ in 0..tries {
             let p = [
                 lo[0] + self.rng.random::<f64>() * (hi[0] - lo[0]),
                 lo[1] + self.rng.random::<f64>() * (hi[1] - lo[1]),
@@ -564,14 +578,10 @@ impl Crowd {
                 .station
                 .walls_near(p)
                 .iter()
-                .any(|&k| self.station.walls()[k as usize].distance(p) < 0.4);
-            if near_wall {
-                continue;
+                .any(|&k| self.station.walls()[k as usize].distance(p) < wall_clearance_m);
+            if !near_wall && accept(self, p) {
+                return Some(p);
             }
-            if self.grid.any_within(p, SPAWN_CLEARANCE_M, &self.people) {
-                continue;
-            }
-            return Some(p);
         }
         None
     }
@@ -902,36 +912,14 @@ impl Crowd {
     }
 
     fn waiting_spot(&mut self, zone: ZoneIndex) -> Option<Point> {
-        let (lo, hi) = self.station.zone(zone).polygon.bounds();
-        for _ in 0..20 {
-            let p = [
-                lo[0] + self.rng.random::<f64>() * (hi[0] - lo[0]),
-                lo[1] + self.rng.random::<f64>() * (hi[1] - lo[1]),
-            ];
-            if self.station.zone_at(p) != Some(zone) {
-                continue;
-            }
-            if self
-                .station
-                .walls_near(p)
-                .iter()
-                .any(|&k| self.station.walls()[k as usize].distance(p) < 0.6)
-            {
-                continue;
-            }
-            // Nobody waits in front of the stairs: keep the openings' approaches clear.
-            let in_front = self
-                .station
+        // Nobody waits in front of the stairs: keep the openings' approaches clear.
+        self.random_point_in(zone, 20, 0.6, |sim, p| {
+            !sim.station
                 .portals()
                 .iter()
                 .filter(|q| q.a == zone || q.b == zone)
-                .any(|q| q.segment.distance(p) < WAIT_CLEAR_OF_PORTAL_M);
-            if in_front {
-                continue;
-            }
-            return Some(p);
-        }
-        None
+                .any(|q| q.segment.distance(p) < WAIT_CLEAR_OF_PORTAL_M)
+        })
     }
 
     fn depart(&mut self, i: usize, zone: ZoneIndex) {

@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{VIGIL, get_json, poll, project_root, start_service, tempdir, text};
+use common::{demo_certs, get_json, poll, project_root, start_service, tempdir};
 use serde_json::Value;
 use vigil_core::{Geodetic, LatLon};
 
@@ -126,16 +126,7 @@ fn nearest_object(
 #[test]
 fn two_parties_track_their_own_and_the_fusion_centre_fuses() {
     let dir = tempdir("missile", "pair");
-    let out = std::process::Command::new(VIGIL)
-        .args([
-            "certs",
-            "demo",
-            "--out",
-            &dir.join("certs").to_string_lossy(),
-        ])
-        .output()
-        .expect("vigil certs demo");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    demo_certs(&dir);
     write(
         &dir,
         "ew.policy.toml",

@@ -14,7 +14,7 @@
 #[allow(dead_code)] // shared with the other tests; this one uses a part
 mod common;
 
-use common::{Service, VIGIL, poll, post, project_root, request, tempdir, text};
+use common::{Service, VIGIL, demo_certs, poll, post, project_root, request, tempdir, text};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -92,16 +92,7 @@ fn keys(v: &Value, out: &mut Vec<String>) {
 #[test]
 fn carrier_alarmed_worked_shared_as_summary_and_pruned() {
     let dir = tempdir("station", "e2e");
-    let out = Command::new(VIGIL)
-        .args([
-            "certs",
-            "demo",
-            "--out",
-            &dir.join("certs").to_string_lossy(),
-        ])
-        .output()
-        .expect("vigil certs demo");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    demo_certs(&dir);
     // The centre releases station alarm summaries only; the partner sends nothing back.
     std::fs::write(
         dir.join("policy.toml"),

@@ -213,11 +213,10 @@ impl Service {
 
 // ---- a partner centre -------------------------------------------------------------------
 
-/// Certificates, a release policy over the recording's area, and a partner centre
-/// (`kaliningrad-lu`, RU) listening on a free port for the centre's link; returns the
-/// centre's `[links]` section.
-#[allow(dead_code)] // used by renegade_api.rs and ui.rs
-pub fn partner_for(dir: &Path) -> (String, std::path::PathBuf) {
+/// `vigil certs demo --out DIR/certs`: both parties' CAs and the example centres'
+/// certificates.
+#[allow(dead_code)] // not every test binary runs links
+pub fn demo_certs(dir: &Path) {
     let out = std::process::Command::new(VIGIL)
         .args([
             "certs",
@@ -228,6 +227,14 @@ pub fn partner_for(dir: &Path) -> (String, std::path::PathBuf) {
         .output()
         .expect("vigil certs demo");
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Certificates, a release policy over the recording's area, and a partner centre
+/// (`kaliningrad-lu`, RU) listening on a free port for the centre's link; returns the
+/// centre's `[links]` section.
+#[allow(dead_code)] // used by renegade_api.rs and ui.rs
+pub fn partner_for(dir: &Path) -> (String, std::path::PathBuf) {
+    demo_certs(dir);
     std::fs::write(
         dir.join("policy.toml"),
         "link = \"to-partner\"\nkinds = [\"tracks\", \"alerts\", \"incidents\", \"handovers\"]\n\
